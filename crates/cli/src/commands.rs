@@ -1,0 +1,241 @@
+//! The subcommands: `up`, `down`, `status`, `test`.
+
+use std::process::{Command, ExitCode};
+use std::time::Duration;
+
+use anyhow::Context;
+
+use crate::paths::Paths;
+use crate::progress::{Step, run_logged};
+use crate::services::{self, SERVICES};
+use crate::stack::{STACK, Server};
+use crate::{probe, process, provision};
+
+/// What bringing one server up did.
+enum Outcome {
+    Reused { ours: Option<u32> },
+    Started,
+}
+
+fn ensure_server(paths: &Paths, server: &Server) -> anyhow::Result<Outcome> {
+    if server.probe.ready(server.port) {
+        return Ok(Outcome::Reused {
+            ours: process::running(paths, server.name),
+        });
+    }
+    if probe::listening(server.port) {
+        anyhow::bail!(
+            "port {} is taken by something that does not answer like {}; stop it or free the port",
+            server.port,
+            server.name
+        );
+    }
+    server.install.ensure(paths, server.name)?;
+    let step = Step::start(format!(
+        "starting {} on 127.0.0.1:{}",
+        server.name, server.port
+    ));
+    let cmd = (server.command)(paths, &server.install)?;
+    let pid = process::spawn(paths, server.name, cmd)?;
+    if !server
+        .probe
+        .wait(server.port, Duration::from_secs(server.ready_secs))
+    {
+        step.fail();
+        let _ = process::stop(paths, server.name, Duration::from_secs(5));
+        anyhow::bail!(
+            "{} did not become ready within {} s; see {}",
+            server.name,
+            server.ready_secs,
+            paths.log(server.name).display()
+        );
+    }
+    step.done(&format!("pid {pid}"));
+    Ok(Outcome::Started)
+}
+
+/// Brings up `servers` and provisions them; returns how many were started.
+fn bring_up<'a>(paths: &Paths, servers: impl Iterator<Item = &'a Server>) -> anyhow::Result<usize> {
+    paths
+        .ensure()
+        .context("creating the state folder .clipfed/")?;
+    let mut started = 0;
+    for server in servers {
+        match ensure_server(paths, server)? {
+            Outcome::Started => started += 1,
+            Outcome::Reused { ours } => {
+                let owner = ours.map_or("already running".to_owned(), |pid| {
+                    format!("ours, pid {pid}")
+                });
+                eprintln!(
+                    "✔ {} ready on 127.0.0.1:{} ({owner})",
+                    server.name, server.port
+                );
+            }
+        }
+        match server.name {
+            "mariadb" => provision::mysql_account()?,
+            "tansu" => provision::kafka_topics(&format!("127.0.0.1:{}", server.port))?,
+            _ => {}
+        }
+    }
+    Ok(started)
+}
+
+pub fn up(paths: &Paths) -> anyhow::Result<ExitCode> {
+    let started = bring_up(paths, STACK.iter())?;
+    services::build(paths)?;
+    for service in SERVICES {
+        services::start(paths, service)?;
+    }
+    print_table(paths);
+    if started == 0 {
+        eprintln!(
+            "\nThe servers were already up: nothing started (services restarted on the current build)."
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn down(paths: &Paths) -> anyhow::Result<ExitCode> {
+    let mut stopped = 0;
+    for service in SERVICES {
+        if process::stop(paths, service.name, Duration::from_secs(20))? {
+            eprintln!("✔ stopped {}", service.name);
+            stopped += 1;
+        }
+    }
+    for server in STACK.iter().rev() {
+        if process::stop(paths, server.name, Duration::from_secs(20))? {
+            eprintln!("✔ stopped {}", server.name);
+            stopped += 1;
+        } else if probe::listening(server.port) {
+            eprintln!(
+                "- {} on :{} was not started by clipfed; left running",
+                server.name, server.port
+            );
+        }
+    }
+    if stopped == 0 {
+        eprintln!("Nothing of ours was running.");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn status(paths: &Paths) -> anyhow::Result<ExitCode> {
+    print_table(paths);
+    let all_ready = STACK.iter().all(|s| s.probe.ready(s.port));
+    Ok(if all_ready {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+fn print_table(paths: &Paths) {
+    println!("\n{:<12} {:<22} {:<10} owner", "name", "address", "state");
+    let servers = STACK.iter().map(|s| (s.name, s.port, s.probe));
+    let services = SERVICES
+        .iter()
+        .map(|s| (s.name, s.port, probe::Probe::Http("/readyz")));
+    for (name, port, probe) in servers.chain(services) {
+        let ready = probe.ready(port);
+        let owner = match process::running(paths, name) {
+            Some(pid) => format!("clipfed (pid {pid}, log .clipfed/logs/{name}.log)"),
+            None if ready => "external".to_owned(),
+            None => "-".to_owned(),
+        };
+        let state = if ready { "ready" } else { "down" };
+        println!(
+            "{name:<12} {:<22} {state:<10} {owner}",
+            format!("127.0.0.1:{port}")
+        );
+    }
+}
+
+/// Installs the Node tools the tests use (`tools/node`: the GraphQL-over-HTTP audit), from the lock file.
+fn node_tools(paths: &Paths) -> anyhow::Result<()> {
+    let dir = paths.root.join("tools/node");
+    let stamp = dir.join("node_modules/.package-lock.json");
+    let lock = dir.join("package-lock.json");
+    let fresh = match (std::fs::metadata(&stamp), std::fs::metadata(&lock)) {
+        (Ok(s), Ok(l)) => s.modified()? >= l.modified()?,
+        _ => false,
+    };
+    if fresh {
+        return Ok(());
+    }
+    let step = Step::start("installing Node test tools (npm ci)");
+    let mut cmd = Command::new("npm");
+    cmd.current_dir(&dir)
+        .args(["ci", "--no-audit", "--no-fund"]);
+    run_logged(
+        &step,
+        cmd,
+        &paths.log("npm"),
+        "needs node and npm (`apt-get install nodejs npm`) and the npm registry",
+    )?;
+    step.done("");
+    Ok(())
+}
+
+fn ensure_nextest(paths: &Paths) -> anyhow::Result<()> {
+    let present = Command::new("cargo")
+        .args(["nextest", "--version"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if present {
+        return Ok(());
+    }
+    let step = Step::start("building cargo-nextest (once per machine)");
+    let mut cmd = Command::new("cargo");
+    cmd.args(["install", "cargo-nextest", "--locked"]);
+    run_logged(&step, cmd, &paths.log("install-nextest"), "needs crates.io")?;
+    step.done("");
+    Ok(())
+}
+
+pub fn test(paths: &Paths, extra: &[String]) -> anyhow::Result<ExitCode> {
+    bring_up(paths, STACK.iter().filter(|s| s.for_tests))?;
+    node_tools(paths)?;
+    ensure_nextest(paths)?;
+    eprintln!("==> cargo nextest run --workspace");
+    let mut nextest = Command::new("cargo");
+    // `cargo run` hands its child the package's build variables (CARGO_PKG_*, CARGO_MANIFEST_DIR, ...);
+    // passed on, they change build-script fingerprints and force rebuilds of ring and friends.
+    for (key, _) in std::env::vars_os() {
+        let key = key.to_string_lossy();
+        let from_cargo_run = [
+            "CARGO_PKG_",
+            "CARGO_MANIFEST_",
+            "CARGO_CRATE_",
+            "CARGO_BIN_",
+            "CARGO_PRIMARY_PACKAGE",
+        ]
+        .iter()
+        .any(|p| key.starts_with(p));
+        if from_cargo_run || key == "OUT_DIR" {
+            nextest.env_remove(key.as_ref());
+        }
+    }
+    let status = nextest
+        .current_dir(&paths.root)
+        .args(["nextest", "run", "--workspace", "--no-fail-fast"])
+        .args(extra)
+        .env(
+            "CLIPFED_TEST_MYSQL_URL",
+            format!(
+                "mysql://{}:{}@127.0.0.1:3306",
+                provision::MYSQL_USER,
+                provision::MYSQL_PASSWORD
+            ),
+        )
+        .env("CLIPFED_TEST_KAFKA_BROKERS", "127.0.0.1:9092")
+        .status()
+        .context("running cargo nextest")?;
+    Ok(if status.success() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}

@@ -1,0 +1,139 @@
+//! Installing what the stack needs, each kind idempotently: Debian packages through apt, Python tools
+//! into a venv inside the state folder, Rust servers through `cargo install` into the cargo home (so a
+//! 30-minute tansu build happens once per machine, not once per clone).
+
+use std::process::Command;
+
+use anyhow::Context;
+
+use crate::paths::{self, Paths};
+use crate::progress::{Step, run_logged};
+
+/// How a server gets onto the machine.
+#[derive(Debug, Clone, Copy)]
+pub enum Install {
+    /// Debian packages; `bin` is the executable whose presence means "installed".
+    Apt {
+        packages: &'static [&'static str],
+        bin: &'static str,
+    },
+    /// PyPI packages (pinned specs) installed into the project venv. `bin` is a script in the venv's
+    /// `bin/`, or, when it contains a `/`, a file inside `site-packages` (wheels that ship a binary).
+    Pip {
+        specs: &'static [&'static str],
+        bin: &'static str,
+    },
+    /// A crates.io binary built once into the cargo home.
+    Cargo {
+        krate: &'static str,
+        version: &'static str,
+        features: &'static str,
+        bin: &'static str,
+    },
+}
+
+impl Install {
+    /// The executable to run.
+    pub fn program(&self, paths: &Paths) -> std::path::PathBuf {
+        match *self {
+            Install::Apt { bin, .. } => std::path::PathBuf::from(bin),
+            Install::Pip { bin, .. } if bin.contains('/') => site_packages(paths).join(bin),
+            Install::Pip { bin, .. } => paths.venv_bin(bin),
+            Install::Cargo { bin, .. } => paths::cargo_bin(bin),
+        }
+    }
+
+    pub fn is_present(&self, paths: &Paths) -> bool {
+        self.program(paths).is_file()
+    }
+
+    /// Installs when missing; `name` labels the step.
+    pub fn ensure(&self, paths: &Paths, name: &str) -> anyhow::Result<()> {
+        if self.is_present(paths) {
+            return Ok(());
+        }
+        let log = paths.log(&format!("install-{name}"));
+        match *self {
+            Install::Apt { packages, .. } => apt(packages, &log),
+            Install::Pip { specs, .. } => pip(paths, specs, &log),
+            Install::Cargo {
+                krate,
+                version,
+                features,
+                ..
+            } => {
+                let step = Step::start(format!(
+                    "building {krate} {version} (once per machine; can take 30 min)"
+                ));
+                let mut cmd = Command::new("cargo");
+                cmd.args(["install", krate, "--locked", "--version", version]);
+                if !features.is_empty() {
+                    cmd.args(["--features", features]);
+                }
+                run_logged(
+                    &step,
+                    cmd,
+                    &log,
+                    "check the build log; a missing C toolchain is fixed by `apt-get install build-essential`",
+                )?;
+                step.done("");
+                Ok(())
+            }
+        }
+    }
+}
+
+fn apt(packages: &[&str], log: &std::path::Path) -> anyhow::Result<()> {
+    let step = Step::start(format!("installing {} (apt)", packages.join(" ")));
+    let hint = "apt needs root and the Debian mirror; run `apt-get update` and retry";
+    let update_stamp = std::path::Path::new("/var/lib/apt/periodic/clipfed-update-stamp");
+    if !update_stamp.exists() {
+        let mut update = Command::new("apt-get");
+        update
+            .arg("update")
+            .env("DEBIAN_FRONTEND", "noninteractive");
+        run_logged(&step, update, log, hint)?;
+        let _ = std::fs::create_dir_all("/var/lib/apt/periodic");
+        let _ = std::fs::write(update_stamp, b"");
+    }
+    let mut cmd = Command::new("apt-get");
+    cmd.args(["install", "-y", "--no-install-recommends"])
+        .args(packages)
+        .env("DEBIAN_FRONTEND", "noninteractive");
+    run_logged(&step, cmd, log, hint)?;
+    step.done("");
+    Ok(())
+}
+
+/// The venv's `site-packages` (its Python version is whatever `python3` was when it was made).
+fn site_packages(paths: &Paths) -> std::path::PathBuf {
+    let lib = paths.venv().join("lib");
+    std::fs::read_dir(&lib)
+        .ok()
+        .and_then(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .find(|e| e.file_name().to_string_lossy().starts_with("python"))
+        })
+        .map_or_else(|| lib.join("python3"), |e| e.path())
+        .join("site-packages")
+}
+
+fn pip(paths: &Paths, specs: &[&str], log: &std::path::Path) -> anyhow::Result<()> {
+    let step = Step::start(format!(
+        "installing {} (pip, into .clipfed/venv)",
+        specs.join(" ")
+    ));
+    let hint = "needs python3 with the venv module (`apt-get install python3-venv`) and PyPI";
+    if !paths.venv_bin("pip").is_file() {
+        let mut cmd = Command::new("python3");
+        cmd.args(["-m", "venv"]).arg(paths.venv());
+        run_logged(&step, cmd, log, hint)?;
+    }
+    let mut cmd = Command::new(paths.venv_bin("pip"));
+    cmd.args(["install", "--disable-pip-version-check", "-q"])
+        .args(specs);
+    run_logged(&step, cmd, log, hint).context("pip install")?;
+    step.done("");
+    Ok(())
+}

@@ -1,0 +1,64 @@
+//! The state folder (`.clipfed/` at the repository root, git-ignored): data, logs, pid files and the
+//! Python venv. Everything the local stack writes lives here, so `rm -rf .clipfed` is a full reset.
+
+use std::path::{Path, PathBuf};
+
+pub struct Paths {
+    pub root: PathBuf,
+    pub state: PathBuf,
+}
+
+impl Paths {
+    /// The repository root is where this crate was built from, unless `CLIPFED_ROOT` says otherwise.
+    pub fn discover() -> Self {
+        let root = std::env::var_os("CLIPFED_ROOT")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| {
+                Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .ancestors()
+                    .nth(2)
+                    .expect("crates/cli is two levels deep")
+                    .to_owned()
+            });
+        let state = root.join(".clipfed");
+        Self { root, state }
+    }
+
+    pub fn data(&self, component: &str) -> PathBuf {
+        self.state.join("data").join(component)
+    }
+
+    pub fn log(&self, component: &str) -> PathBuf {
+        self.state.join("logs").join(format!("{component}.log"))
+    }
+
+    pub fn pid(&self, component: &str) -> PathBuf {
+        self.state.join("pids").join(format!("{component}.pid"))
+    }
+
+    pub fn venv(&self) -> PathBuf {
+        self.state.join("venv")
+    }
+
+    pub fn venv_bin(&self, tool: &str) -> PathBuf {
+        self.venv().join("bin").join(tool)
+    }
+
+    /// Creates the folders; idempotent.
+    pub fn ensure(&self) -> std::io::Result<()> {
+        for dir in ["data", "logs", "pids"] {
+            std::fs::create_dir_all(self.state.join(dir))?;
+        }
+        Ok(())
+    }
+}
+
+/// Where `cargo install` puts binaries (kept across clones, so tansu and s3s-fs build once).
+pub fn cargo_bin(tool: &str) -> PathBuf {
+    let home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cargo")
+        });
+    home.join("bin").join(tool)
+}

@@ -1,0 +1,160 @@
+//! Starting servers as detached processes we own, and stopping exactly those.
+//!
+//! A pid file records the pid and the program path; a pid counts as ours only while
+//! `/proc/<pid>/exe` still names that program, so a recycled pid is never signalled. Processes get
+//! their own process group, so a Ctrl-C in the terminal that ran `clipfed up` does not stop them.
+
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+
+use crate::paths::Paths;
+
+/// Spawns `cmd` in the background with output appended to the component's log; records its pid.
+pub fn spawn(paths: &Paths, name: &str, mut cmd: Command) -> anyhow::Result<u32> {
+    let log_path = paths.log(name);
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&log_path)?;
+    let child = cmd
+        .stdin(Stdio::null())
+        .stdout(log.try_clone()?)
+        .stderr(log)
+        .process_group(0)
+        .spawn()
+        .with_context(|| format!("cannot start {name} ({:?})", cmd.get_program()))?;
+    let exe = settled_exe(child.id()).unwrap_or_else(|| PathBuf::from(cmd.get_program()));
+    std::fs::write(
+        paths.pid(name),
+        format!("{}\n{}\n", child.id(), exe.display()),
+    )?;
+    Ok(child.id())
+}
+
+/// The program a freshly spawned child runs, once its exec has finished.
+///
+/// `spawn` returns as soon as the kernel releases the parent from the child's vfork, which happens
+/// a moment before the child's memory map (and so `/proc/<pid>/exe`) switches to the new program.
+/// Read too early, the link still names this very binary; so wait, briefly, until it does not.
+fn settled_exe(pid: u32) -> Option<PathBuf> {
+    let ours = std::env::current_exe().ok();
+    let deadline = Instant::now() + Duration::from_secs(2);
+    loop {
+        let exe = std::fs::read_link(format!("/proc/{pid}/exe")).ok();
+        if (exe.is_some() && exe != ours) || Instant::now() >= deadline {
+            return exe;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// The pid of the component if we started it and it still runs.
+pub fn running(paths: &Paths, name: &str) -> Option<u32> {
+    let text = std::fs::read_to_string(paths.pid(name)).ok()?;
+    let mut lines = text.lines();
+    let pid: u32 = lines.next()?.trim().parse().ok()?;
+    let exe = lines.next().map(Path::new)?;
+    let live = std::fs::read_link(format!("/proc/{pid}/exe")).ok()?;
+    let zombie =
+        std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| s.contains(") Z "));
+    (live == exe && !zombie).then_some(pid)
+}
+
+/// Sends SIGTERM, waits up to `grace`, then SIGKILL; removes the pid file. Returns whether it ran.
+pub fn stop(paths: &Paths, name: &str, grace: Duration) -> anyhow::Result<bool> {
+    let Some(pid) = running(paths, name) else {
+        let _ = std::fs::remove_file(paths.pid(name));
+        return Ok(false);
+    };
+    signal(pid, "TERM")?;
+    let deadline = Instant::now() + grace;
+    while running(paths, name).is_some() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    if running(paths, name).is_some() {
+        signal(pid, "KILL")?;
+    }
+    let _ = std::fs::remove_file(paths.pid(name));
+    Ok(true)
+}
+
+fn signal(pid: u32, sig: &str) -> anyhow::Result<()> {
+    // `kill(1)` keeps this crate free of unsafe FFI.
+    let status = Command::new("kill")
+        .arg(format!("-{sig}"))
+        .arg(pid.to_string())
+        .status()?;
+    anyhow::ensure!(
+        status.success() || !Path::new(&format!("/proc/{pid}")).exists(),
+        "kill -{sig} {pid} failed"
+    );
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp_paths() -> (tempfile::TempDir, Paths) {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = Paths {
+            root: dir.path().to_owned(),
+            state: dir.path().join(".clipfed"),
+        };
+        paths.ensure().unwrap();
+        (dir, paths)
+    }
+
+    #[test]
+    fn a_spawned_process_is_ours_until_stopped_and_then_gone() {
+        let (_dir, paths) = temp_paths();
+        let mut cmd = Command::new("sleep");
+        cmd.arg("300");
+        let pid = spawn(&paths, "sleeper", cmd).unwrap();
+        assert_eq!(running(&paths, "sleeper"), Some(pid));
+        assert!(stop(&paths, "sleeper", Duration::from_secs(5)).unwrap());
+        assert_eq!(running(&paths, "sleeper"), None);
+        assert!(!paths.pid("sleeper").exists(), "pid file left behind");
+        let gone = !Path::new(&format!("/proc/{pid}")).exists()
+            || std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .is_ok_and(|s| s.contains(") Z "));
+        assert!(gone, "process {pid} still alive");
+    }
+
+    #[test]
+    fn a_pid_file_naming_another_program_is_never_signalled() {
+        let (_dir, paths) = temp_paths();
+        // Our own pid, recorded as if it were some other program: a recycled pid.
+        std::fs::write(
+            paths.pid("stale"),
+            format!("{}\n/usr/bin/not-this-program\n", std::process::id()),
+        )
+        .unwrap();
+        assert_eq!(running(&paths, "stale"), None);
+        assert!(!stop(&paths, "stale", Duration::from_secs(1)).unwrap());
+        assert!(
+            !paths.pid("stale").exists(),
+            "stale pid file not cleaned up"
+        );
+    }
+
+    #[test]
+    fn a_process_ignoring_sigterm_is_killed_after_the_grace_period() {
+        let (_dir, paths) = temp_paths();
+        let mut cmd = Command::new("sh");
+        cmd.args(["-c", "trap '' TERM; while true; do sleep 0.1; done"]);
+        let pid = spawn(&paths, "stubborn", cmd).unwrap();
+        std::thread::sleep(Duration::from_millis(200));
+        assert!(stop(&paths, "stubborn", Duration::from_millis(500)).unwrap());
+        std::thread::sleep(Duration::from_millis(200));
+        assert_eq!(
+            running(&paths, "stubborn"),
+            None,
+            "pid {pid} survived SIGKILL"
+        );
+    }
+}

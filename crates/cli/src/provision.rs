@@ -1,0 +1,94 @@
+//! What `up` creates inside the servers once they are ready: the MySQL account the services and tests
+//! use, the Kafka topics, and the Prometheus scrape configuration.
+
+use std::process::Command;
+
+use anyhow::Context;
+
+use crate::progress::Step;
+
+/// The MySQL account of the local stack (services and tests). Local only: production sets
+/// `CLIPFED_DB__URL` from a secret.
+pub const MYSQL_USER: &str = "clipfed";
+pub const MYSQL_PASSWORD: &str = "clipfed";
+/// The services' databases (each service also creates its own at start-up; creating them here lets a
+/// newcomer inspect an empty schema before any service ran).
+pub const DATABASES: &[&str] = &[
+    "clipfed_user",
+    "clipfed_video",
+    "clipfed_social",
+    "clipfed_search",
+    "clipfed_upload",
+];
+/// Kafka topics and their partition counts.
+pub const TOPICS: &[(&str, i32)] = &[
+    ("user.events", 3),
+    ("video.events", 3),
+    ("interaction.events", 6),
+];
+
+/// Creates the `clipfed` account (databases `clipfed%` only) and the service databases through the
+/// local socket as root; idempotent. Skipped with a note when the server is not local (no socket): its owner provides one.
+pub fn mysql_account() -> anyhow::Result<()> {
+    if !std::path::Path::new("/run/mysqld/mysqld.sock").exists() {
+        eprintln!(
+            "    note: no local MariaDB socket; make sure account {MYSQL_USER} exists on the server"
+        );
+        return Ok(());
+    }
+    let step = Step::start("creating the MySQL account clipfed and the service databases");
+    let mut sql = format!(
+        "CREATE USER IF NOT EXISTS '{MYSQL_USER}'@'localhost' IDENTIFIED BY '{MYSQL_PASSWORD}';\
+         CREATE USER IF NOT EXISTS '{MYSQL_USER}'@'127.0.0.1' IDENTIFIED BY '{MYSQL_PASSWORD}';\
+         GRANT ALL PRIVILEGES ON `clipfed%`.* TO '{MYSQL_USER}'@'localhost';\
+         GRANT ALL PRIVILEGES ON `clipfed%`.* TO '{MYSQL_USER}'@'127.0.0.1';"
+    );
+    for db in DATABASES {
+        sql.push_str(&format!(
+            "CREATE DATABASE IF NOT EXISTS `{db}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;"
+        ));
+    }
+    let out = Command::new("mariadb")
+        .args(["--protocol=socket", "-uroot", "-e", &sql])
+        .output()
+        .context("running the mariadb client")?;
+    if !out.status.success() {
+        step.fail();
+        anyhow::bail!(
+            "creating the MySQL account failed: {}\nhow to fix: run `mariadb -uroot` as root and check that root may log in over the socket",
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    step.done(&DATABASES.join(", "));
+    Ok(())
+}
+
+/// Creates the Kafka topics (tansu does not auto-create them); idempotent.
+pub fn kafka_topics(brokers: &str) -> anyhow::Result<()> {
+    let step = Step::start("creating Kafka topics");
+    let specs: Vec<kit::kafka::TopicSpec> = TOPICS
+        .iter()
+        .map(|(n, p)| kit::kafka::TopicSpec::new(*n, *p))
+        .collect();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(kit::kafka::ensure_topics(brokers, &specs))
+        .context("creating topics")?;
+    step.done(
+        &TOPICS
+            .iter()
+            .map(|(n, _)| *n)
+            .collect::<Vec<_>>()
+            .join(", "),
+    );
+    Ok(())
+}
+
+/// Prometheus scrape configuration for the local stack (rewritten on every `up`).
+pub fn prometheus_config() -> String {
+    "# Written by `clipfed up`; edits are overwritten.\n\
+     global:\n  scrape_interval: 5s\n  evaluation_interval: 5s\n\
+     scrape_configs:\n  - job_name: prometheus\n    static_configs:\n      - targets: ['127.0.0.1:9090']\n"
+        .to_owned()
+}

@@ -1,0 +1,79 @@
+//! clipfed's own services: built from this workspace and started after the servers they need.
+//! Each later issue adds its row here.
+
+use std::process::Command;
+use std::time::Duration;
+
+use crate::paths::Paths;
+use crate::probe::Probe;
+use crate::process;
+use crate::progress::{Step, run_logged};
+
+/// One service of the workspace.
+pub struct Service {
+    pub name: &'static str,
+    /// Cargo package and binary.
+    pub package: &'static str,
+    pub bin: &'static str,
+    /// Its port (also in the service's `config/default.toml`).
+    pub port: u16,
+}
+
+pub const SERVICES: &[Service] = &[Service {
+    name: "user",
+    package: "clipfed-user",
+    bin: "clipfed-user",
+    port: 8101,
+}];
+
+/// Builds every service binary in one cargo invocation.
+pub fn build(paths: &Paths) -> anyhow::Result<()> {
+    let step = Step::start("building the services");
+    let mut cmd = Command::new("cargo");
+    cmd.current_dir(&paths.root).arg("build");
+    for s in SERVICES {
+        cmd.args(["-p", s.package, "--bin", s.bin]);
+    }
+    run_logged(
+        &step,
+        cmd,
+        &paths.log("build-services"),
+        "fix the compile error shown above",
+    )?;
+    step.done("");
+    Ok(())
+}
+
+/// Starts the service unless it already answers; a service started earlier from an older build is
+/// restarted so `up` always runs the current code.
+pub fn start(paths: &Paths, service: &Service) -> anyhow::Result<()> {
+    let probe = Probe::Http("/readyz");
+    if process::running(paths, service.name).is_some() {
+        process::stop(paths, service.name, Duration::from_secs(15))?;
+    } else if probe.ready(service.port) {
+        eprintln!(
+            "✔ {} ready on 127.0.0.1:{} (already running, not ours)",
+            service.name, service.port
+        );
+        return Ok(());
+    }
+    let step = Step::start(format!(
+        "starting {} on 127.0.0.1:{}",
+        service.name, service.port
+    ));
+    let binary = paths.root.join("target/debug").join(service.bin);
+    let pid = process::spawn(paths, service.name, Command::new(binary))?;
+    if !probe.wait(service.port, Duration::from_secs(60)) {
+        step.fail();
+        anyhow::bail!(
+            "{} did not become ready; see {}",
+            service.name,
+            paths.log(service.name).display()
+        );
+    }
+    step.done(&format!(
+        "pid {pid}, GraphQL at http://127.0.0.1:{}/graphql",
+        service.port
+    ));
+    Ok(())
+}

@@ -1,0 +1,238 @@
+//! Layered configuration: embedded defaults, then an optional file, then environment variables.
+//!
+//! Environment variables are `CLIPFED_<SECTION>__<KEY>` (double underscore between path segments, any
+//! case): `CLIPFED_DB__MAX_CONNECTIONS=20` sets `db.max_connections`. Variables without `__` (such as
+//! `CLIPFED_CONFIG`, the file path) are not configuration keys. Every config struct denies unknown
+//! fields, so a typo fails start-up with the offending key instead of being silently ignored. Secrets
+//! are [`secrecy::SecretString`]: their `Debug` output is redacted.
+//!
+//! The section types shared by all services live here too; each service composes its own top-level
+//! struct from them.
+
+use std::path::Path;
+
+use figment::Figment;
+use figment::providers::{Format, Toml};
+use secrecy::SecretString;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+/// Prefix of configuration environment variables.
+pub const ENV_PREFIX: &str = "CLIPFED_";
+/// Environment variable naming the optional config file.
+pub const FILE_ENV: &str = "CLIPFED_CONFIG";
+
+/// Why configuration could not be loaded.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration: {0}")]
+pub struct ConfigError(#[from] Box<figment::Error>);
+
+/// Loads `T` from `defaults` (TOML text embedded in the binary), the file named by `CLIPFED_CONFIG` if
+/// set, and the process environment.
+pub fn load<T: DeserializeOwned>(defaults: &str) -> Result<T, ConfigError> {
+    let file = std::env::var_os(FILE_ENV);
+    // `vars()` would panic on a non-UTF-8 variable anywhere in the environment; such a variable
+    // cannot be one of ours, so it is skipped.
+    let env = std::env::vars_os()
+        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)));
+    load_from(defaults, file.as_deref().map(Path::new), env)
+}
+
+/// Like [`load`] with an explicit file and environment (tests pass their own).
+pub fn load_from<T: DeserializeOwned>(
+    defaults: &str,
+    file: Option<&Path>,
+    env: impl IntoIterator<Item = (String, String)>,
+) -> Result<T, ConfigError> {
+    let mut figment = Figment::from(Toml::string(defaults));
+    if let Some(path) = file {
+        // A named file must exist: a typo in the path should not fall back to defaults.
+        if !path.is_file() {
+            return Err(ConfigError(Box::new(figment::Error::from(format!(
+                "config file {} does not exist",
+                path.display()
+            )))));
+        }
+        figment = figment.merge(Toml::file(path));
+    }
+    for (name, raw) in env {
+        let Some(rest) = name.strip_prefix(ENV_PREFIX) else {
+            continue;
+        };
+        if !rest.contains("__") {
+            continue;
+        }
+        let key = rest
+            .split("__")
+            .map(str::to_ascii_lowercase)
+            .collect::<Vec<_>>()
+            .join(".");
+        let value: figment::value::Value = raw.parse().unwrap_or_else(|_| raw.clone().into());
+        figment = figment.merge((key, value));
+    }
+    figment.extract().map_err(|e| ConfigError(Box::new(e)))
+}
+
+/// Where a service listens.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpConfig {
+    /// `host:port`; port 0 picks a free one.
+    pub listen: String,
+    /// Largest request body in bytes.
+    pub body_limit: usize,
+    /// Seconds to let in-flight requests finish after a shutdown signal.
+    pub shutdown_grace_secs: u64,
+}
+
+/// A service's MySQL database.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DbConfig {
+    /// Server URL without a database name, e.g. `mysql://root@127.0.0.1:3306`.
+    pub url: SecretString,
+    /// The service's own database, created on start-up when missing.
+    pub database: String,
+    pub max_connections: u32,
+    pub acquire_timeout_secs: u64,
+}
+
+/// Kafka connection.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KafkaConfig {
+    /// Comma-separated bootstrap servers.
+    pub brokers: String,
+    /// Seconds a send may wait for delivery confirmation.
+    pub delivery_timeout_secs: u64,
+}
+
+/// Log format.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable, for development.
+    Pretty,
+    /// One JSON object per line, for everything else.
+    Json,
+}
+
+/// Logs and traces.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TelemetryConfig {
+    pub log_format: LogFormat,
+    /// `tracing_subscriber::EnvFilter` directives, e.g. `info,sqlx=warn`.
+    pub log_filter: String,
+    /// OTLP/HTTP traces endpoint base, e.g. `http://127.0.0.1:4318`; empty disables export.
+    pub otlp_endpoint: String,
+    /// Fraction of root traces sampled (0.0..=1.0).
+    pub sample_ratio: f64,
+}
+
+#[cfg(test)]
+mod tests {
+    use secrecy::ExposeSecret;
+
+    use super::*;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Sample {
+        http: HttpConfig,
+        db: DbConfig,
+    }
+
+    const DEFAULTS: &str = r#"
+        [http]
+        listen = "127.0.0.1:0"
+        body_limit = 1024
+        shutdown_grace_secs = 5
+        [db]
+        url = "mysql://root@127.0.0.1:3306"
+        database = "clipfed_sample"
+        max_connections = 5
+        acquire_timeout_secs = 3
+    "#;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_alone_load() {
+        let cfg: Sample = load_from(DEFAULTS, None, env(&[])).unwrap();
+        assert_eq!(cfg.http.listen, "127.0.0.1:0");
+        assert_eq!(cfg.db.max_connections, 5);
+    }
+
+    #[test]
+    fn file_overrides_defaults_and_env_overrides_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        std::fs::write(
+            &path,
+            "[db]\nmax_connections = 9\ndatabase = \"from_file\"\n",
+        )
+        .unwrap();
+        let vars = env(&[
+            ("CLIPFED_DB__MAX_CONNECTIONS", "20"),
+            ("OTHER_DB__MAX_CONNECTIONS", "99"),
+        ]);
+        let cfg: Sample = load_from(DEFAULTS, Some(&path), vars).unwrap();
+        assert_eq!(cfg.db.max_connections, 20, "env wins over file");
+        assert_eq!(cfg.db.database, "from_file", "file wins over defaults");
+        assert_eq!(cfg.http.body_limit, 1024, "untouched keys keep defaults");
+    }
+
+    #[test]
+    fn env_keys_are_case_insensitive_and_plain_vars_are_ignored() {
+        let vars = env(&[
+            ("CLIPFED_HTTP__LISTEN", "0.0.0.0:8080"),
+            ("CLIPFED_CONFIG", "/nowhere.toml"),
+        ]);
+        let cfg: Sample = load_from(DEFAULTS, None, vars).unwrap();
+        assert_eq!(cfg.http.listen, "0.0.0.0:8080");
+    }
+
+    #[test]
+    fn unknown_key_in_file_is_rejected_with_its_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        std::fs::write(&path, "[db]\nmax_conections = 9\n").unwrap();
+        let err = load_from::<Sample>(DEFAULTS, Some(&path), env(&[])).unwrap_err();
+        assert!(err.to_string().contains("max_conections"), "{err}");
+    }
+
+    #[test]
+    fn unknown_key_in_env_is_rejected() {
+        let err =
+            load_from::<Sample>(DEFAULTS, None, env(&[("CLIPFED_DB__PASWORD", "x")])).unwrap_err();
+        assert!(err.to_string().contains("pasword"), "{err}");
+    }
+
+    #[test]
+    fn wrong_type_is_rejected() {
+        let err = load_from::<Sample>(DEFAULTS, None, env(&[("CLIPFED_HTTP__BODY_LIMIT", "lots")]))
+            .unwrap_err();
+        assert!(err.to_string().contains("body_limit"), "{err}");
+    }
+
+    #[test]
+    fn missing_named_file_is_an_error() {
+        let err = load_from::<Sample>(DEFAULTS, Some(Path::new("/no/such/clipfed.toml")), env(&[]))
+            .unwrap_err();
+        assert!(err.to_string().contains("does not exist"), "{err}");
+    }
+
+    #[test]
+    fn secrets_are_redacted_in_debug_output() {
+        let vars = env(&[("CLIPFED_DB__URL", "mysql://root:s3cr3t@db:3306")]);
+        let cfg: Sample = load_from(DEFAULTS, None, vars).unwrap();
+        assert_eq!(cfg.db.url.expose_secret(), "mysql://root:s3cr3t@db:3306");
+        assert!(!format!("{cfg:?}").contains("s3cr3t"));
+    }
+}

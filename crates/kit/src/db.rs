@@ -1,0 +1,113 @@
+//! MySQL (MariaDB locally): per-service database creation, the pool, embedded migrations, pool gauges.
+//!
+//! Each service owns one database and migrates it at start-up with the migrations embedded in its
+//! binary (`sqlx::migrate!()`); nothing else ever touches that database. SQL must run on MySQL 8 and
+//! MariaDB 10.11 alike: `utf8mb4_unicode_ci`, no MySQL-8-only syntax.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use secrecy::ExposeSecret;
+use sqlx::migrate::Migrator;
+use sqlx::mysql::{MySqlConnectOptions, MySqlPool, MySqlPoolOptions};
+use sqlx::{ConnectOptions, Connection};
+
+use crate::config::DbConfig;
+use crate::telemetry::{metrics, names};
+
+/// Why the database could not be prepared.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("database name {0:?} is not a lowercase identifier (a-z, 0-9, _; at most 64)")]
+    BadName(String),
+    #[error("invalid database URL: {0}")]
+    BadUrl(#[source] sqlx::Error),
+    #[error("cannot reach the database server: {0}")]
+    Connect(#[source] sqlx::Error),
+    #[error("cannot create database {name}: {source}")]
+    Create { name: String, source: sqlx::Error },
+    #[error("migrations failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
+/// Creates the service database when missing, opens the pool and applies `migrator`.
+#[tracing::instrument(skip_all, fields(db.namespace = %cfg.database))]
+pub async fn connect(cfg: &DbConfig, migrator: &Migrator) -> Result<MySqlPool, DbError> {
+    if !valid_name(&cfg.database) {
+        return Err(DbError::BadName(cfg.database.clone()));
+    }
+    let server = MySqlConnectOptions::from_str(cfg.url.expose_secret()).map_err(DbError::BadUrl)?;
+    let server = server.log_statements(tracing::log::LevelFilter::Debug);
+    let mut admin = server.connect().await.map_err(DbError::Connect)?;
+    // The name was checked above: backquoting is enough, identifiers cannot be bound as parameters.
+    let ddl = format!(
+        "CREATE DATABASE IF NOT EXISTS `{}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci",
+        cfg.database
+    );
+    sqlx::raw_sql(sqlx::AssertSqlSafe(ddl))
+        .execute(&mut admin)
+        .await
+        .map_err(|source| DbError::Create {
+            name: cfg.database.clone(),
+            source,
+        })?;
+    let _ = admin.close().await;
+
+    let pool = MySqlPoolOptions::new()
+        .max_connections(cfg.max_connections)
+        .acquire_timeout(Duration::from_secs(cfg.acquire_timeout_secs))
+        .connect_with(server.database(&cfg.database))
+        .await
+        .map_err(DbError::Connect)?;
+    migrator.run(&pool).await?;
+    watch_pool(&cfg.database, &pool);
+    tracing::info!(db.namespace = %cfg.database, "database ready");
+    Ok(pool)
+}
+
+/// Mirrors the pool's idle and used connection counts into `db_client_connection_count`.
+pub fn watch_pool(database: &str, pool: &MySqlPool) {
+    let gauge = metrics::gauge_vec(
+        names::DB_POOL_CONNECTIONS,
+        "Connections in the pool",
+        &["db_namespace", "state"],
+    );
+    let (idle, used) = (
+        gauge.with_label_values(&[database, "idle"]),
+        gauge.with_label_values(&[database, "used"]),
+    );
+    let pool = pool.clone();
+    metrics::on_scrape(move || {
+        let (size, free) = (i64::from(pool.size()), pool.num_idle() as i64);
+        idle.set(free);
+        used.set(size - free);
+    });
+}
+
+/// `SELECT 1` for readiness probes.
+pub async fn ping(pool: &MySqlPool) -> Result<(), sqlx::Error> {
+    sqlx::query("SELECT 1").execute(pool).await.map(drop)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::valid_name;
+
+    #[test]
+    fn database_names_must_be_plain_identifiers() {
+        assert!(valid_name("clipfed_user"));
+        assert!(valid_name("t1_x"));
+        for bad in ["", "1abc", "Upper", "a-b", "a`b", "a;drop", &"a".repeat(65)] {
+            assert!(!valid_name(bad), "{bad:?} accepted");
+        }
+    }
+}

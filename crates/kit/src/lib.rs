@@ -1,0 +1,24 @@
+//! `kit`: the shared runtime every clipfed service is built on.
+//!
+//! Module map (each small, one concern):
+//! - [`caller`]: the signed `x-clipfed-caller` header: who is calling, as vouched for by the router.
+//! - [`config`]: layered configuration (embedded defaults, optional file, `CLIPFED_<SECTION>__<KEY>` env vars).
+//! - [`error`]: the single closed error-code table and its GraphQL / REST renderings.
+//! - [`id`]: time-ordered 64-bit ids that need no coordination between instances.
+//! - [`telemetry`]: logs, traces (OTLP), W3C propagation, Prometheus metrics and the RED middleware.
+//! - [`db`]: MySQL pool, per-service database creation and embedded migrations.
+//! - [`kafka`]: producer with delivery confirmation, consumer-group runner, topic admin, lag gauge.
+//! - [`graphql_http`]: an axum handler serving an async-graphql schema per the GraphQL-over-HTTP spec.
+//! - [`server`]: serving a router with `/healthz`, `/readyz`, `/metrics` and graceful shutdown.
+
+pub mod caller;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod graphql_http;
+pub mod id;
+pub mod kafka;
+pub mod server;
+pub mod telemetry;
+
+pub use error::{AppError, ErrorCode};

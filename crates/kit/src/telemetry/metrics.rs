@@ -1,0 +1,182 @@
+//! The process-wide Prometheus registry, the metric families `kit` itself records, and `/metrics`.
+//!
+//! Gauges that mirror some other state (Tokio runtime, DB pools, consumer lag) are refreshed by
+//! *scrape hooks* just before encoding, so they cost nothing between scrapes.
+
+use std::any::Any;
+use std::collections::HashMap;
+use std::sync::{Mutex, Once, OnceLock};
+
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
+    TextEncoder,
+};
+
+use super::names;
+
+/// Duration buckets (seconds) shared by the HTTP and GraphQL histograms: 1 ms to 10 s.
+const LATENCY_BUCKETS: &[f64] = &[
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
+type Hook = Box<dyn Fn() + Send + Sync>;
+
+/// The registry every clipfed metric is registered in.
+pub fn registry() -> &'static Registry {
+    static REGISTRY: OnceLock<Registry> = OnceLock::new();
+    REGISTRY.get_or_init(Registry::new)
+}
+
+fn hooks() -> &'static Mutex<Vec<Hook>> {
+    static HOOKS: OnceLock<Mutex<Vec<Hook>>> = OnceLock::new();
+    HOOKS.get_or_init(Mutex::default)
+}
+
+/// Runs `hook` before every scrape (refresh a mirrored gauge).
+pub fn on_scrape(hook: impl Fn() + Send + Sync + 'static) {
+    hooks()
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push(Box::new(hook));
+}
+
+/// Registers `collector` in the clipfed registry and returns it.
+fn register<C: prometheus::core::Collector + Clone + 'static>(collector: C) -> C {
+    if let Err(err) = registry().register(Box::new(collector.clone())) {
+        tracing::warn!(error.message = %err, "metric registration failed");
+    }
+    collector
+}
+
+/// The family registered under `name`, created by `make` on first use: a family exists once per
+/// process however many call sites ask for it.
+fn family<C>(name: &str, make: impl FnOnce() -> C) -> C
+where
+    C: prometheus::core::Collector + Clone + Send + 'static,
+{
+    static FAMILIES: OnceLock<Mutex<HashMap<String, Box<dyn Any + Send>>>> = OnceLock::new();
+    let mut families = FAMILIES
+        .get_or_init(Mutex::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    if let Some(existing) = families.get(name).and_then(|f| f.downcast_ref::<C>()) {
+        return existing.clone();
+    }
+    let created = register(make());
+    families.insert(name.to_owned(), Box::new(created.clone()));
+    created
+}
+
+/// A counter family labelled by `labels`.
+pub fn counter_vec(name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
+    family(name, || {
+        IntCounterVec::new(Opts::new(name, help), labels).expect("valid metric definition")
+    })
+}
+
+/// A gauge family labelled by `labels`.
+pub fn gauge_vec(name: &str, help: &str, labels: &[&str]) -> IntGaugeVec {
+    family(name, || {
+        IntGaugeVec::new(Opts::new(name, help), labels).expect("valid metric definition")
+    })
+}
+
+/// A latency histogram family labelled by `labels`, with the shared buckets.
+pub fn latency_histogram(name: &str, help: &str, labels: &[&str]) -> HistogramVec {
+    let opts = HistogramOpts::new(name, help).buckets(LATENCY_BUCKETS.to_vec());
+    family(name, || {
+        HistogramVec::new(opts, labels).expect("valid metric definition")
+    })
+}
+
+/// RED metrics of the HTTP server and the GraphQL executor.
+pub struct Red {
+    pub http_requests: IntCounterVec,
+    pub http_duration: HistogramVec,
+    pub graphql_operations: IntCounterVec,
+    pub graphql_duration: HistogramVec,
+}
+
+/// The RED metric families (created on first use).
+pub fn red() -> &'static Red {
+    static RED: OnceLock<Red> = OnceLock::new();
+    RED.get_or_init(|| Red {
+        http_requests: counter_vec(
+            names::HTTP_SERVER_REQUESTS,
+            "HTTP requests answered",
+            &[
+                "http_request_method",
+                "http_route",
+                "http_response_status_code",
+            ],
+        ),
+        http_duration: latency_histogram(
+            names::HTTP_SERVER_DURATION,
+            "HTTP server request duration",
+            &["http_request_method", "http_route"],
+        ),
+        graphql_operations: counter_vec(
+            names::GRAPHQL_OPERATIONS,
+            "GraphQL operations executed",
+            &["graphql_operation_name", "outcome"],
+        ),
+        graphql_duration: latency_histogram(
+            names::GRAPHQL_DURATION,
+            "GraphQL operation duration",
+            &["graphql_operation_name"],
+        ),
+    })
+}
+
+/// Registers process CPU/memory/fd metrics and the Tokio runtime gauges (once per process).
+pub fn register_process_metrics() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let process = prometheus::process_collector::ProcessCollector::for_self();
+        if let Err(err) = registry().register(Box::new(process)) {
+            tracing::warn!(error.message = %err, "process metrics registration failed");
+        }
+        let gauge = |name: &str, help: &str| {
+            family(name, || {
+                IntGauge::new(name, help).expect("valid metric definition")
+            })
+        };
+        let workers = gauge(names::TOKIO_WORKERS, "Tokio worker threads");
+        let alive = gauge(names::TOKIO_ALIVE_TASKS, "Tokio tasks alive");
+        let queue = gauge(
+            names::TOKIO_GLOBAL_QUEUE_DEPTH,
+            "Tokio tasks waiting in the global queue",
+        );
+        on_scrape(move || {
+            if let Ok(handle) = tokio::runtime::Handle::try_current() {
+                let m = handle.metrics();
+                workers.set(m.num_workers() as i64);
+                alive.set(m.num_alive_tasks() as i64);
+                queue.set(m.global_queue_depth() as i64);
+            }
+        });
+    });
+}
+
+/// Refreshes mirrored gauges and encodes the registry in the Prometheus text format.
+pub fn render() -> String {
+    for hook in hooks().lock().unwrap_or_else(|e| e.into_inner()).iter() {
+        hook();
+    }
+    let mut buf = Vec::new();
+    if let Err(err) = TextEncoder::new().encode(&registry().gather(), &mut buf) {
+        tracing::warn!(error.message = %err, "metrics encoding failed");
+    }
+    String::from_utf8(buf).unwrap_or_default()
+}
+
+/// The `/metrics` handler.
+pub async fn handler() -> impl axum::response::IntoResponse {
+    (
+        [(
+            http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        render(),
+    )
+}

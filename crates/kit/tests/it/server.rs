@@ -1,0 +1,156 @@
+//! kit's server: health and readiness endpoints, `/metrics` with RED metrics, graceful shutdown.
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::routing::get;
+use kit::server::Check;
+use serde_json::Value;
+
+use crate::helpers::{client, spawn};
+
+#[tokio::test]
+async fn healthz_answers_ok() {
+    let server = spawn(Router::new(), vec![], 1024).await;
+    let res = client().get(server.url("/healthz")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.text().await.unwrap(), "ok");
+}
+
+#[tokio::test]
+async fn readyz_is_503_naming_the_failed_dependency() {
+    let checks = vec![
+        Check::new("fine", || async { Ok(()) }),
+        Check::new("broken", || async { Err("connection refused".to_owned()) }),
+    ];
+    let server = spawn(Router::new(), checks, 1024).await;
+    let res = client().get(server.url("/readyz")).send().await.unwrap();
+    assert_eq!(res.status(), 503);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["checks"]["fine"], "ok");
+    assert_eq!(body["checks"]["broken"], "connection refused");
+}
+
+#[tokio::test]
+async fn readyz_is_200_when_every_dependency_answers() {
+    let server = spawn(
+        Router::new(),
+        vec![Check::new("fine", || async { Ok(()) })],
+        1024,
+    )
+    .await;
+    let res = client().get(server.url("/readyz")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+}
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_template_not_raw_path() {
+    let routes = Router::new().route("/items/{id}", get(|| async { "item" }));
+    let server = spawn(routes, vec![], 1024).await;
+    for id in ["1", "2", "3"] {
+        assert_eq!(
+            client()
+                .get(server.url(&format!("/items/{id}")))
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            200
+        );
+    }
+    let text = client()
+        .get(server.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let line = text
+        .lines()
+        .find(|l| {
+            l.starts_with("http_server_requests_total") && l.contains("http_route=\"/items/{id}\"")
+        })
+        .unwrap_or_else(|| panic!("no request counter for the route in:\n{text}"));
+    let count: f64 = line.rsplit(' ').next().unwrap().parse().unwrap();
+    assert!(count >= 3.0, "{line}");
+    assert!(
+        !text.contains("http_route=\"/items/1\""),
+        "raw paths must not label metrics"
+    );
+    assert!(text.contains("http_server_request_duration_seconds_bucket"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_include_process_and_tokio_runtime_gauges() {
+    kit::telemetry::metrics::register_process_metrics();
+    let server = spawn(Router::new(), vec![], 1024).await;
+    let text = client()
+        .get(server.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        text.contains("process_resident_memory_bytes"),
+        "no process metrics in:\n{text}"
+    );
+    let workers = text
+        .lines()
+        .find(|l| l.starts_with("tokio_runtime_workers "))
+        .expect("tokio worker gauge");
+    assert_eq!(workers, "tokio_runtime_workers 2");
+}
+
+#[tokio::test]
+async fn shutdown_lets_in_flight_requests_finish() {
+    let routes = Router::new().route(
+        "/slow",
+        get(|| async {
+            tokio::time::sleep(Duration::from_millis(800)).await;
+            "done"
+        }),
+    );
+    let server = spawn(routes, vec![], 1024).await;
+    let url = server.url("/slow");
+    let in_flight = tokio::spawn(async move {
+        client()
+            .get(url)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let addr = server.addr;
+    server.shutdown().await.unwrap();
+    assert_eq!(
+        in_flight.await.unwrap(),
+        "done",
+        "the in-flight request was cut off"
+    );
+    assert!(
+        tokio::net::TcpStream::connect(addr).await.is_err(),
+        "still accepting after shutdown"
+    );
+}
+
+#[tokio::test]
+async fn oversized_body_is_rejected_with_413() {
+    let routes = Router::new().route(
+        "/echo",
+        axum::routing::post(|body: String| async move { body }),
+    );
+    let server = spawn(routes, vec![], 1024).await;
+    let res = client()
+        .post(server.url("/echo"))
+        .body("x".repeat(4096))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 413);
+}

@@ -1,0 +1,78 @@
+//! Test-only helpers (never a normal dependency): where the local servers are, unique names so tests
+//! run in parallel and in any order, and a clear failure when a server the test needs is not running.
+//!
+//! The servers are started by the test command (`cargo run -p clipfed -- test`), never by a test;
+//! addresses can be overridden with `CLIPFED_TEST_MYSQL_URL` and `CLIPFED_TEST_KAFKA_BROKERS`.
+
+use std::net::{TcpStream, ToSocketAddrs};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// MySQL server URL (no database).
+pub fn mysql_url() -> String {
+    std::env::var("CLIPFED_TEST_MYSQL_URL")
+        .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306".to_owned())
+}
+
+/// Kafka bootstrap servers.
+pub fn kafka_brokers() -> String {
+    std::env::var("CLIPFED_TEST_KAFKA_BROKERS").unwrap_or_else(|_| "127.0.0.1:9092".to_owned())
+}
+
+/// A name no other test run uses: `prefix_<ms>_<random>`, lowercase, safe as a database or topic name.
+pub fn unique(prefix: &str) -> String {
+    let ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis())
+        .unwrap_or(0);
+    format!("{prefix}_{ms}_{:08x}", rand::random::<u32>())
+}
+
+/// Panics with the fix when nothing listens at `addr` (`what` names the server).
+pub fn require_listening(addr: &str, what: &str) {
+    let reachable = addr
+        .to_socket_addrs()
+        .ok()
+        .and_then(|mut addrs| addrs.next())
+        .is_some_and(|a| TcpStream::connect_timeout(&a, Duration::from_secs(2)).is_ok());
+    assert!(
+        reachable,
+        "{what} is not listening at {addr}: start the test servers with `cargo run -p clipfed -- test`"
+    );
+}
+
+/// Panics with the fix when the MySQL server is not reachable.
+pub fn require_mysql() {
+    let url = mysql_url();
+    let host = url
+        .rsplit('@')
+        .next()
+        .unwrap_or("127.0.0.1:3306")
+        .split('/')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    require_listening(&host, "MariaDB");
+}
+
+/// Panics with the fix when the Kafka broker is not reachable.
+pub fn require_kafka() {
+    let brokers = kafka_brokers();
+    require_listening(
+        brokers.split(',').next().unwrap_or_default(),
+        "the Kafka broker (tansu)",
+    );
+}
+
+/// Drops a database a test created (best effort: a leftover only costs disk).
+pub async fn drop_database(name: &str) {
+    use sqlx::Connection;
+    assert!(
+        name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'),
+        "not a plain database name: {name}"
+    );
+    if let Ok(mut conn) = sqlx::mysql::MySqlConnection::connect(&mysql_url()).await {
+        // Checked above to be a plain identifier; identifiers cannot be bound as parameters.
+        let ddl = sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS `{name}`"));
+        let _ = sqlx::raw_sql(ddl).execute(&mut conn).await;
+    }
+}

@@ -1,0 +1,12 @@
+//! Pure domain types and rules of the user subgraph: no sqlx, axum or async-graphql here.
+//!
+//! Inputs become these types (parse, don't validate) before any logic runs:
+//! [`username::Username`], [`password::Password`]; [`password::PasswordHasher`] owns the argon2
+//! parameters; [`mfa`] owns TOTP secrets, codes and their replay window; [`secretbox`] encrypts MFA
+//! secrets at rest; [`token`] issues and verifies the access and refresh JWTs.
+
+pub mod mfa;
+pub mod password;
+pub mod secretbox;
+pub mod token;
+pub mod username;

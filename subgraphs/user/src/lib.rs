@@ -1,0 +1,78 @@
+//! The user subgraph: accounts, double tokens, TOTP MFA and avatars.
+//!
+//! Map: [`config`] (layered config), [`domain`] (rules: usernames, passwords and argon2, TOTP and its
+//! replay window, sealing MFA secrets, JWTs), [`store`] (sqlx functions), [`accounts`] (use cases),
+//! [`schema`] (GraphQL, federation v2), [`error`] (this crate's failures mapped to kit's table).
+//! [`run`] serves it on a listener until `shutdown`, so tests start the real service on port 0.
+
+pub mod accounts;
+pub mod config;
+pub mod domain;
+pub mod error;
+pub mod schema;
+pub mod store;
+
+use std::future::Future;
+use std::time::Duration;
+
+use kit::caller::CallerKey;
+use kit::server::Check;
+
+use crate::accounts::Accounts;
+use crate::config::Config;
+use crate::domain::password::PasswordHasher;
+use crate::domain::secretbox::SecretBox;
+use crate::domain::token::TokenKeys;
+use crate::schema::AvatarUrls;
+
+/// Migrations embedded in the binary.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// Connects, migrates and serves until `shutdown` resolves.
+pub async fn run(
+    config: Config,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let pool = kit::db::connect(&config.db, &MIGRATOR).await?;
+    let auth = &config.auth;
+    let accounts = Accounts {
+        pool: pool.clone(),
+        hasher: PasswordHasher::new(
+            config.password.memory_kib,
+            config.password.iterations,
+            config.password.parallelism,
+        )
+        .map_err(anyhow::Error::msg)?,
+        keys: TokenKeys::new(&auth.jwt_key, auth.access_ttl_secs, auth.refresh_ttl_secs)
+            .map_err(anyhow::Error::msg)?,
+        secrets: SecretBox::new(&auth.mfa_key).map_err(anyhow::Error::msg)?,
+    };
+    let caller_key = CallerKey::new(&auth.caller_key).map_err(anyhow::Error::msg)?;
+    let schema = schema::build(
+        accounts,
+        AvatarUrls {
+            base_url: config.avatar.base_url.clone(),
+        },
+    );
+    let routes = kit::graphql_http::router(
+        "/graphql",
+        schema,
+        Some(caller_key.graphql_hook()),
+        config.http.body_limit,
+    );
+    let checks = vec![Check::new("mysql", move || {
+        let pool = pool.clone();
+        async move { kit::db::ping(&pool).await.map_err(|e| e.to_string()) }
+    })];
+    let app = kit::server::app(routes, checks, config.http.body_limit);
+    tracing::info!(server.address = %listener.local_addr()?, "user subgraph listening");
+    kit::server::serve(
+        listener,
+        app,
+        shutdown,
+        Duration::from_secs(config.http.shutdown_grace_secs),
+    )
+    .await?;
+    Ok(())
+}

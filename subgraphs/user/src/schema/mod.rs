@@ -1,0 +1,57 @@
+//! The GraphQL adapter (federation v2): types in [`types`], reads in [`query`], writes in
+//! [`mutation`], batched entity loading in [`loader`]. Resolvers only translate between GraphQL and
+//! [`crate::accounts::Accounts`]; the caller comes from kit's verified `x-clipfed-caller` header.
+
+mod loader;
+mod mutation;
+mod query;
+mod types;
+
+use async_graphql::dataloader::DataLoader;
+use async_graphql::{EmptySubscription, Schema};
+
+use crate::accounts::Accounts;
+pub use loader::UserLoader;
+pub use mutation::Mutation;
+pub use query::Query;
+pub use types::{AvatarUrls, User};
+
+/// The verified caller of the request (kit's hook attaches it; absent means anonymous).
+fn caller<'a>(ctx: &'a async_graphql::Context<'_>) -> &'a kit::caller::Caller {
+    ctx.data_opt::<kit::caller::Caller>()
+        .unwrap_or(&kit::caller::Caller::Anonymous)
+}
+
+/// The user subgraph's schema.
+pub type UserSchema = Schema<Query, Mutation, EmptySubscription>;
+
+/// Builds the schema with its shared data.
+pub fn build(accounts: Accounts, avatars: AvatarUrls) -> UserSchema {
+    let loader = DataLoader::new(
+        UserLoader::new(accounts.clone(), avatars.clone()),
+        tokio::spawn,
+    );
+    Schema::build(Query, Mutation, EmptySubscription)
+        .enable_federation()
+        .limit_depth(12)
+        .limit_complexity(500)
+        .data(accounts)
+        .data(avatars)
+        .data(loader)
+        .finish()
+}
+
+/// The SDL the router composes (federation v2).
+pub fn sdl() -> String {
+    build_for_sdl().sdl_with_options(
+        async_graphql::SDLExportOptions::new()
+            .federation()
+            .compose_directive(),
+    )
+}
+
+fn build_for_sdl() -> UserSchema {
+    Schema::build(Query, Mutation, EmptySubscription)
+        .enable_federation()
+        .finish()
+}

@@ -1,0 +1,100 @@
+//! Writes: registration, login and tokens, MFA, avatars.
+
+use async_graphql::{Context, ID, Object, Result};
+
+use super::caller;
+use super::types::{AuthPayload, AvatarUrls, MfaOffer, User, parse_id};
+use crate::accounts::{Accounts, Session};
+
+pub struct Mutation;
+
+fn payload(ctx: &Context<'_>, session: Session) -> AuthPayload {
+    AuthPayload {
+        user: User::from_row(&session.user, ctx.data_unchecked::<AvatarUrls>()),
+        access_token: session.tokens.access,
+        refresh_token: session.tokens.refresh,
+    }
+}
+
+#[Object]
+impl Mutation {
+    /// Creates an account. Username: 2-32 letters, digits, `_ - .`, unique ignoring case.
+    /// Password: 8-128 characters with a letter and a digit.
+    async fn register(
+        &self,
+        ctx: &Context<'_>,
+        username: String,
+        password: String,
+    ) -> Result<User> {
+        let row = ctx
+            .data_unchecked::<Accounts>()
+            .register(&username, &password)
+            .await?;
+        Ok(User::from_row(&row, ctx.data_unchecked::<AvatarUrls>()))
+    }
+
+    /// Logs in; `code` (TOTP) is required once MFA is bound and each code works once.
+    async fn login(
+        &self,
+        ctx: &Context<'_>,
+        username: String,
+        password: String,
+        code: Option<String>,
+    ) -> Result<AuthPayload> {
+        let session = ctx
+            .data_unchecked::<Accounts>()
+            .login(&username, &password, code.as_deref())
+            .await?;
+        Ok(payload(ctx, session))
+    }
+
+    /// Exchanges a refresh token for a new pair; a reused refresh token revokes its session.
+    async fn refresh_tokens(
+        &self,
+        ctx: &Context<'_>,
+        refresh_token: String,
+    ) -> Result<AuthPayload> {
+        let session = ctx
+            .data_unchecked::<Accounts>()
+            .refresh(&refresh_token)
+            .await?;
+        Ok(payload(ctx, session))
+    }
+
+    /// Revokes the session of a refresh token.
+    async fn logout(&self, ctx: &Context<'_>, refresh_token: String) -> Result<bool> {
+        ctx.data_unchecked::<Accounts>()
+            .logout(&refresh_token)
+            .await?;
+        Ok(true)
+    }
+
+    /// Offers a new TOTP secret and its QR code to the caller (needs a token).
+    async fn create_mfa_secret(&self, ctx: &Context<'_>) -> Result<MfaOffer> {
+        let user = caller(ctx).require_user()?;
+        let offer = ctx.data_unchecked::<Accounts>().mfa_offer(user).await?;
+        Ok(MfaOffer {
+            secret: offer.secret,
+            qrcode: offer.qrcode,
+        })
+    }
+
+    /// Binds the offered secret once `code` proves the authenticator has it (needs a token).
+    async fn bind_mfa(&self, ctx: &Context<'_>, secret: String, code: String) -> Result<bool> {
+        let user = caller(ctx).require_user()?;
+        ctx.data_unchecked::<Accounts>()
+            .mfa_bind(user, &secret, &code)
+            .await?;
+        Ok(true)
+    }
+
+    /// Sets a user's avatar object (upload service only, after it verified the bytes are an image).
+    async fn set_avatar(&self, ctx: &Context<'_>, user_id: ID, object_key: String) -> Result<User> {
+        caller(ctx).require_service("upload")?;
+        let row = ctx
+            .data_unchecked::<Accounts>()
+            .set_avatar(parse_id(&user_id)?, &object_key)
+            .await?;
+        Ok(User::from_row(&row, ctx.data_unchecked::<AvatarUrls>()))
+    }
+}

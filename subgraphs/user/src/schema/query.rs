@@ -1,0 +1,60 @@
+//! Reads: users by id, the caller, and the federation entity resolver.
+
+use async_graphql::dataloader::DataLoader;
+use async_graphql::{Context, ID, Object, Result};
+use kit::{AppError, ErrorCode};
+
+use super::caller;
+use super::loader::UserLoader;
+use super::types::{User, parse_id};
+
+/// Most ids in one `users` call.
+pub const MAX_IDS: usize = 100;
+
+pub struct Query;
+
+#[Object]
+impl Query {
+    /// A user by id; null when there is no such (live) user.
+    async fn user(&self, ctx: &Context<'_>, id: ID) -> Result<Option<User>> {
+        let id = parse_id(&id)?;
+        ctx.data_unchecked::<DataLoader<UserLoader>>()
+            .load_one(id)
+            .await
+    }
+
+    /// The calling user (needs a token).
+    async fn me(&self, ctx: &Context<'_>) -> Result<User> {
+        let id = caller(ctx).require_user()?;
+        ctx.data_unchecked::<DataLoader<UserLoader>>()
+            .load_one(id)
+            .await?
+            .ok_or_else(|| AppError::new(ErrorCode::UserNotFound).into())
+    }
+
+    /// Users by ids (at most 100), in the order asked; unknown ids are skipped.
+    async fn users(&self, ctx: &Context<'_>, ids: Vec<ID>) -> Result<Vec<User>> {
+        if ids.len() > MAX_IDS {
+            return Err(
+                AppError::with_message(ErrorCode::InvalidParameter, "at most 100 ids").into(),
+            );
+        }
+        let ids = ids.iter().map(parse_id).collect::<Result<Vec<_>, _>>()?;
+        let mut found = ctx
+            .data_unchecked::<DataLoader<UserLoader>>()
+            .load_many(ids.iter().copied())
+            .await?;
+        Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
+    }
+
+    /// Federation entity resolver (`User @key(fields: "id")`), batched by the DataLoader.
+    #[graphql(entity)]
+    async fn find_user_by_id(&self, ctx: &Context<'_>, id: ID) -> Result<Option<User>> {
+        let Ok(id) = id.parse::<i64>() else {
+            return Ok(None);
+        };
+        ctx.data_unchecked::<DataLoader<UserLoader>>()
+            .load_one(id)
+            .await
+    }
+}

@@ -1,0 +1,146 @@
+//! `spawn_app`: the service with its own database on a free port, and a GraphQL client.
+
+use std::time::Duration;
+
+use kit::caller::{Caller, CallerKey};
+use secrecy::SecretString;
+use serde_json::{Value, json};
+use tokio::sync::oneshot;
+
+pub struct TestApp {
+    pub url: String,
+    pub database: String,
+    pub caller_key: CallerKey,
+    stop: Option<oneshot::Sender<()>>,
+    client: reqwest::Client,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    testkit::require_mysql();
+    let database = testkit::unique("clipfed_test_user");
+    let mut config: user::config::Config =
+        kit::config::load_from(user::config::DEFAULTS, None, Vec::new()).unwrap();
+    config.db.url = SecretString::from(testkit::mysql_url());
+    config.db.database = database.clone();
+    // Cheap hashing: these tests check behaviour; the real cost is benchmarked separately.
+    config.password.memory_kib = 1024;
+    config.password.iterations = 1;
+    let caller_key = CallerKey::new(&config.auth.caller_key).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/graphql", listener.local_addr().unwrap());
+    let (tx, rx) = oneshot::channel::<()>();
+    tokio::spawn(async move {
+        user::run(config, listener, async move {
+            let _ = rx.await;
+        })
+        .await
+        .expect("user service ran");
+    });
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap();
+    let app = TestApp {
+        url,
+        database,
+        caller_key,
+        stop: Some(tx),
+        client,
+    };
+    for _ in 0..100 {
+        if app
+            .client
+            .get(app.url.replace("/graphql", "/readyz"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status() == 200)
+        {
+            return app;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("user service did not become ready");
+}
+
+impl TestApp {
+    /// Runs `query` as `caller`; returns the whole response body.
+    pub async fn gql_as(&self, caller: &Caller, query: &str, variables: Value) -> Value {
+        let mut req = self
+            .client
+            .post(&self.url)
+            .json(&json!({"query": query, "variables": variables}));
+        if let Some(header) = self.caller_key.sign(caller, Duration::from_secs(60)) {
+            req = req.header(kit::caller::HEADER, header);
+        }
+        req.send().await.unwrap().json().await.unwrap()
+    }
+
+    pub async fn gql(&self, query: &str, variables: Value) -> Value {
+        self.gql_as(&Caller::Anonymous, query, variables).await
+    }
+
+    /// Raw POST of `body` bytes (malformed input through the HTTP layer).
+    pub async fn post_raw(&self, body: Vec<u8>) -> (u16, Value) {
+        let res = self
+            .client
+            .post(&self.url)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        (
+            res.status().as_u16(),
+            res.json().await.unwrap_or(Value::Null),
+        )
+    }
+
+    pub async fn register(&self, username: &str, password: &str) -> Value {
+        self.gql(
+            "mutation($u: String!, $p: String!) { register(username: $u, password: $p) { id username avatarUrl createdAt deletedAt } }",
+            json!({"u": username, "p": password}),
+        )
+        .await
+    }
+
+    pub async fn login(&self, username: &str, password: &str, code: Option<&str>) -> Value {
+        self.gql(
+            "mutation($u: String!, $p: String!, $c: String) { login(username: $u, password: $p, code: $c) { user { id username } accessToken refreshToken } }",
+            json!({"u": username, "p": password, "c": code}),
+        )
+        .await
+    }
+
+    pub async fn refresh(&self, token: &str) -> Value {
+        self.gql("mutation($t: String!) { refreshTokens(refreshToken: $t) { accessToken refreshToken } }", json!({"t": token}))
+            .await
+    }
+
+    pub async fn cleanup(self) {
+        let db = self.database.clone();
+        drop(self);
+        testkit::drop_database(&db).await;
+    }
+}
+
+/// The numeric error code of the first error, if any.
+pub fn code(body: &Value) -> Option<i64> {
+    body["errors"][0]["extensions"]["code"].as_i64()
+}
+
+/// The id of a registered user.
+pub fn id_of(body: &Value) -> i64 {
+    body["data"]["register"]["id"]
+        .as_str()
+        .expect("registered")
+        .parse()
+        .unwrap()
+}

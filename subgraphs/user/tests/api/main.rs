@@ -1,0 +1,9 @@
+//! The user subgraph end to end: the real service on port 0 against the real MariaDB, driven over
+//! GraphQL with the signed caller header the router would send.
+
+mod helpers;
+
+mod accounts;
+mod entities;
+mod mfa;
+mod tokens;
