@@ -9,7 +9,12 @@
 //! Wire form: `v1.<kind>.<subject>.<expiry unix s>.<base64url HMAC-SHA256 of everything before it>`,
 //! kind `u` (a user id) or `s` (a service name). Lifetimes are short (the router signs per request), so
 //! a captured header is useless within a minute.
+//!
+//! The router also vouches for the end client's network address in `x-clipfed-client`
+//! (`c1.<expiry>.<ip>.<signature>`), so per-address limits (login attempts) see the real client and
+//! not the router. The two forms start differently, so one can never pass for the other.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -24,6 +29,8 @@ use crate::graphql_http::RequestHook;
 
 /// The header carrying the signed caller.
 pub const HEADER: &str = "x-clipfed-caller";
+/// The header carrying the signed end-client address.
+pub const CLIENT_HEADER: &str = "x-clipfed-client";
 /// Shortest accepted key, in bytes.
 pub const MIN_KEY_LEN: usize = 32;
 
@@ -59,6 +66,11 @@ impl Caller {
     }
 }
 
+/// The end client's address as vouched for by the router; `None` when no router forwarded one
+/// (a service calling another directly).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientAddr(pub Option<IpAddr>);
+
 /// The shared signing key.
 #[derive(Clone)]
 pub struct CallerKey(Arc<[u8]>);
@@ -88,6 +100,20 @@ impl CallerKey {
         mac
     }
 
+    /// `payload.<signature>`.
+    fn seal(&self, payload: String) -> String {
+        let sig = URL_SAFE_NO_PAD.encode(self.mac(&payload).finalize().into_bytes());
+        format!("{payload}.{sig}")
+    }
+
+    /// The payload of a sealed value whose signature verifies.
+    fn open<'a>(&self, value: &'a str) -> Result<&'a str, AppError> {
+        let (payload, sig) = value.rsplit_once('.').ok_or_else(refuse)?;
+        let sig = URL_SAFE_NO_PAD.decode(sig).map_err(|_| refuse())?;
+        self.mac(payload).verify_slice(&sig).map_err(|_| refuse())?;
+        Ok(payload)
+    }
+
     /// The header value vouching for `caller` until `ttl` from now; `None` for anonymous callers.
     pub fn sign(&self, caller: &Caller, ttl: Duration) -> Option<String> {
         let (kind, subject) = match caller {
@@ -96,22 +122,32 @@ impl CallerKey {
             Caller::Service(name) => ("s", name.clone()),
         };
         let expiry = unix_now().saturating_add(ttl.as_secs());
-        let payload = format!("v1.{kind}.{subject}.{expiry}");
-        let sig = URL_SAFE_NO_PAD.encode(self.mac(&payload).finalize().into_bytes());
-        Some(format!("{payload}.{sig}"))
+        Some(self.seal(format!("v1.{kind}.{subject}.{expiry}")))
+    }
+
+    /// The `x-clipfed-client` value vouching for the end client's `addr` until `ttl` from now.
+    pub fn sign_client(&self, addr: IpAddr, ttl: Duration) -> String {
+        let expiry = unix_now().saturating_add(ttl.as_secs());
+        self.seal(format!("c1.{expiry}.{addr}"))
+    }
+
+    /// The address an `x-clipfed-client` value vouches for; `UNAUTHENTICATED` if it does not verify.
+    pub fn verify_client(&self, value: &str) -> Result<IpAddr, AppError> {
+        let mut parts = self.open(value)?.splitn(3, '.');
+        let (Some("c1"), Some(expiry), Some(addr)) = (parts.next(), parts.next(), parts.next())
+        else {
+            return Err(refuse());
+        };
+        let expiry: u64 = expiry.parse().map_err(|_| refuse())?;
+        if expiry < unix_now() {
+            return Err(refuse());
+        }
+        addr.parse().map_err(|_| refuse())
     }
 
     /// The caller a header value vouches for; `UNAUTHENTICATED` if it is malformed, forged or expired.
     pub fn verify(&self, value: &str) -> Result<Caller, AppError> {
-        let refuse = || {
-            AppError::with_message(
-                ErrorCode::Unauthenticated,
-                "invalid internal caller credential",
-            )
-        };
-        let (payload, sig) = value.rsplit_once('.').ok_or_else(refuse)?;
-        let sig = URL_SAFE_NO_PAD.decode(sig).map_err(|_| refuse())?;
-        self.mac(payload).verify_slice(&sig).map_err(|_| refuse())?;
+        let payload = self.open(value)?;
         let mut parts = payload.split('.');
         let (Some("v1"), Some(kind), Some(subject), Some(expiry), None) = (
             parts.next(),
@@ -134,21 +170,35 @@ impl CallerKey {
     }
 
     /// A GraphQL request hook: attaches the verified [`Caller`] (anonymous without the header) and
-    /// refuses the request when the header does not verify.
+    /// [`ClientAddr`], and refuses the request when either header is present but does not verify.
     pub fn graphql_hook(&self) -> RequestHook {
         let key = self.clone();
         Arc::new(move |parts, request| {
-            let caller = match parts.headers.get(HEADER) {
-                None => Caller::Anonymous,
-                Some(value) => key.verify(
-                    value
-                        .to_str()
-                        .map_err(|_| AppError::new(ErrorCode::Unauthenticated))?,
-                )?,
+            let header = |name: &str| {
+                parts
+                    .headers
+                    .get(name)
+                    .map(|v| v.to_str().map_err(|_| refuse()))
+                    .transpose()
             };
-            Ok(request.data(caller))
+            let caller = match header(HEADER)? {
+                None => Caller::Anonymous,
+                Some(value) => key.verify(value)?,
+            };
+            let client = match header(CLIENT_HEADER)? {
+                None => ClientAddr(None),
+                Some(value) => ClientAddr(Some(key.verify_client(value)?)),
+            };
+            Ok(request.data(caller).data(client))
         })
     }
+}
+
+fn refuse() -> AppError {
+    AppError::with_message(
+        ErrorCode::Unauthenticated,
+        "invalid internal caller credential",
+    )
 }
 
 fn unix_now() -> u64 {
@@ -225,6 +275,32 @@ mod tests {
         ] {
             assert!(k.verify(bad).is_err(), "{bad:?} accepted");
         }
+    }
+
+    #[test]
+    fn client_addresses_round_trip_and_cannot_pass_for_callers() {
+        let k = key("a");
+        for addr in ["203.0.113.9", "2001:db8::1", "::ffff:10.0.0.1"] {
+            let ip: IpAddr = addr.parse().unwrap();
+            let header = k.sign_client(ip, Duration::from_secs(60));
+            assert_eq!(k.verify_client(&header).unwrap(), ip);
+            assert!(
+                k.verify(&header).is_err(),
+                "a client header passed as a caller"
+            );
+            assert!(key("b").verify_client(&header).is_err());
+        }
+        let caller = k.sign(&Caller::User(1), Duration::from_secs(60)).unwrap();
+        assert!(
+            k.verify_client(&caller).is_err(),
+            "a caller passed as a client"
+        );
+        let forged = k
+            .sign_client("203.0.113.9".parse().unwrap(), Duration::from_secs(60))
+            .replacen("203.0.113.9", "203.0.113.8", 1);
+        assert!(k.verify_client(&forged).is_err());
+        let expired = k.seal(format!("c1.{}.203.0.113.9", unix_now() - 1));
+        assert!(k.verify_client(&expired).is_err());
     }
 
     #[test]

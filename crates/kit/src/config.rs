@@ -107,6 +107,16 @@ pub struct KafkaConfig {
     pub delivery_timeout_secs: u64,
 }
 
+/// Redis connection.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RedisConfig {
+    /// `redis://[user:password@]host:port[/db]`.
+    pub url: SecretString,
+    /// Longest wait, in milliseconds, for a connection or a reply before the call fails.
+    pub timeout_ms: u64,
+}
+
 /// Log format.
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]

@@ -6,11 +6,15 @@
 //! - [`error`]: the single closed error-code table and its GraphQL / REST renderings.
 //! - [`id`]: time-ordered 64-bit ids that need no coordination between instances.
 //! - [`telemetry`]: logs, traces (OTLP), W3C propagation, Prometheus metrics and the RED middleware.
+//! - [`cache`]: the Redis connection (bounded waits, readiness ping).
+//! - [`ratelimit`]: fixed-window limits counted in Redis, shared by all instances.
 //! - [`db`]: MySQL pool, per-service database creation and embedded migrations.
 //! - [`kafka`]: producer with delivery confirmation, consumer-group runner, topic admin, lag gauge.
 //! - [`graphql_http`]: an axum handler serving an async-graphql schema per the GraphQL-over-HTTP spec.
+//! - [`token`]: user access and refresh JWTs: issued by the user service, verified by the router.
 //! - [`server`]: serving a router with `/healthz`, `/readyz`, `/metrics` and graceful shutdown.
 
+pub mod cache;
 pub mod caller;
 pub mod config;
 pub mod db;
@@ -18,7 +22,9 @@ pub mod error;
 pub mod graphql_http;
 pub mod id;
 pub mod kafka;
+pub mod ratelimit;
 pub mod server;
 pub mod telemetry;
+pub mod token;
 
 pub use error::{AppError, ErrorCode};

@@ -2,7 +2,8 @@
 //! run in parallel and in any order, and a clear failure when a server the test needs is not running.
 //!
 //! The servers are started by the test command (`cargo run -p clipfed -- test`), never by a test;
-//! addresses can be overridden with `CLIPFED_TEST_MYSQL_URL` and `CLIPFED_TEST_KAFKA_BROKERS`.
+//! addresses can be overridden with `CLIPFED_TEST_MYSQL_URL`, `CLIPFED_TEST_REDIS_URL` and
+//! `CLIPFED_TEST_KAFKA_BROKERS`.
 
 use std::net::{TcpStream, ToSocketAddrs};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -11,6 +12,11 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 pub fn mysql_url() -> String {
     std::env::var("CLIPFED_TEST_MYSQL_URL")
         .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306".to_owned())
+}
+
+/// Redis server URL.
+pub fn redis_url() -> String {
+    std::env::var("CLIPFED_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned())
 }
 
 /// Kafka bootstrap servers.
@@ -52,6 +58,21 @@ pub fn require_mysql() {
         .unwrap_or_default()
         .to_owned();
     require_listening(&host, "MariaDB");
+}
+
+/// Panics with the fix when the Redis server is not reachable.
+pub fn require_redis() {
+    let url = redis_url();
+    let host = url
+        .trim_start_matches("redis://")
+        .rsplit('@')
+        .next()
+        .unwrap_or_default()
+        .split('/')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    require_listening(&host, "Redis");
 }
 
 /// Panics with the fix when the Kafka broker is not reachable.

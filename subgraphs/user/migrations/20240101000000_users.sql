@@ -1,10 +1,11 @@
 -- Accounts. `username_key` (lowercase) carries the case-insensitive unique index with a binary
 -- collation, so uniqueness is exactly "same letters ignoring case" and not the collation's wider
--- accent folding. MFA secrets are stored sealed (AES-256-GCM), never in clear.
+-- accent folding. It is wider than `username` because lowercasing can lengthen a name ('İ' becomes
+-- two characters). MFA secrets are stored sealed (AES-256-GCM), never in clear.
 CREATE TABLE users (
     id BIGINT NOT NULL PRIMARY KEY,
     username VARCHAR(32) NOT NULL,
-    username_key VARCHAR(32) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
+    username_key VARCHAR(96) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
     password_hash VARCHAR(255) NOT NULL,
     avatar_key VARCHAR(512) NULL,
     mfa_secret VARBINARY(128) NULL,

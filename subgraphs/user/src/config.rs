@@ -1,9 +1,11 @@
 //! The user service's configuration: embedded defaults (`config/default.toml`), then `CLIPFED_CONFIG`,
 //! then `CLIPFED_<SECTION>__<KEY>` variables.
 
-use kit::config::{DbConfig, HttpConfig, TelemetryConfig};
+use kit::config::{DbConfig, HttpConfig, RedisConfig, TelemetryConfig};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
+
+use crate::guard::LoginLimits;
 
 /// The embedded defaults: they work on a fresh machine with `clipfed up`.
 pub const DEFAULTS: &str = include_str!("../config/default.toml");
@@ -15,6 +17,8 @@ const DEV_KEY_PREFIX: &str = "dev-only-";
 pub struct Config {
     pub http: HttpConfig,
     pub db: DbConfig,
+    pub redis: RedisConfig,
+    pub login_limit: LoginLimits,
     pub telemetry: TelemetryConfig,
     pub auth: AuthConfig,
     pub password: PasswordConfig,
@@ -43,6 +47,8 @@ pub struct PasswordConfig {
     pub memory_kib: u32,
     pub iterations: u32,
     pub parallelism: u32,
+    /// Hashes computed at once; more wait. Peak hashing memory is this times `memory_kib`.
+    pub max_concurrent_hashes: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -2,28 +2,34 @@
 //!
 //! Map: [`config`] (layered config), [`domain`] (rules: usernames, passwords and argon2, TOTP and its
 //! replay window, sealing MFA secrets, JWTs), [`store`] (sqlx functions), [`accounts`] (use cases),
-//! [`schema`] (GraphQL, federation v2), [`error`] (this crate's failures mapped to kit's table).
+//! [`schema`] (GraphQL, federation v2), [`error`] (this crate's failures mapped to kit's table),
+//! [`guard`] (login throttling in Redis), [`metrics`] (business counters).
 //! [`run`] serves it on a listener until `shutdown`, so tests start the real service on port 0.
 
 pub mod accounts;
 pub mod config;
 pub mod domain;
 pub mod error;
+pub mod guard;
+pub mod metrics;
 pub mod schema;
 pub mod store;
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use kit::caller::CallerKey;
 use kit::server::Check;
+use tokio::sync::Semaphore;
 
 use crate::accounts::Accounts;
 use crate::config::Config;
 use crate::domain::password::PasswordHasher;
 use crate::domain::secretbox::SecretBox;
-use crate::domain::token::TokenKeys;
+use crate::guard::LoginGuard;
 use crate::schema::AvatarUrls;
+use kit::token::TokenKeys;
 
 /// Migrations embedded in the binary.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -35,6 +41,9 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let pool = kit::db::connect(&config.db, &MIGRATOR).await?;
+    let redis = kit::cache::connect(&config.redis).await?;
+    // Keys are namespaced by the service's database, so test instances never share counts.
+    let limiter = kit::ratelimit::RateLimiter::new(redis.clone(), config.db.database.clone());
     let auth = &config.auth;
     let accounts = Accounts {
         pool: pool.clone(),
@@ -47,6 +56,8 @@ pub async fn run(
         keys: TokenKeys::new(&auth.jwt_key, auth.access_ttl_secs, auth.refresh_ttl_secs)
             .map_err(anyhow::Error::msg)?,
         secrets: SecretBox::new(&auth.mfa_key).map_err(anyhow::Error::msg)?,
+        guard: LoginGuard::new(limiter, config.login_limit),
+        hash_slots: Arc::new(Semaphore::new(config.password.max_concurrent_hashes.max(1))),
     };
     let caller_key = CallerKey::new(&auth.caller_key).map_err(anyhow::Error::msg)?;
     let schema = schema::build(
@@ -61,10 +72,16 @@ pub async fn run(
         Some(caller_key.graphql_hook()),
         config.http.body_limit,
     );
-    let checks = vec![Check::new("mysql", move || {
-        let pool = pool.clone();
-        async move { kit::db::ping(&pool).await.map_err(|e| e.to_string()) }
-    })];
+    let checks = vec![
+        Check::new("mysql", move || {
+            let pool = pool.clone();
+            async move { kit::db::ping(&pool).await.map_err(|e| e.to_string()) }
+        }),
+        Check::new("redis", move || {
+            let redis = redis.clone();
+            async move { kit::cache::ping(&redis).await }
+        }),
+    ];
     let app = kit::server::app(routes, checks, config.http.body_limit);
     tracing::info!(server.address = %listener.local_addr()?, "user subgraph listening");
     kit::server::serve(

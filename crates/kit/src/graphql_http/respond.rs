@@ -5,7 +5,7 @@ use http::{HeaderValue, StatusCode, header};
 use serde_json::json;
 
 use super::media::ResponseType;
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 
 fn json_response(
     status: StatusCode,
@@ -51,7 +51,14 @@ fn request_error_status(rtype: ResponseType) -> StatusCode {
 
 /// The executor's answer. Errors raised before execution (document validation) carry no `path` and
 /// leave `data` null: those are request errors and are rendered without `data`.
-pub fn execution(rtype: ResponseType, response: async_graphql::Response) -> Response {
+///
+/// Every error our resolvers raise carries a code (`AppError` is the only way out of them); errors
+/// without one come from async-graphql itself rejecting the client's input (validation, variable
+/// coercion, argument parsing) and are marked `INVALID_PARAMETER`.
+pub fn execution(rtype: ResponseType, mut response: async_graphql::Response) -> Response {
+    for error in &mut response.errors {
+        mark_invalid_parameter(error);
+    }
     let before_execution = response.data == async_graphql::Value::Null
         && !response.errors.is_empty()
         && response.errors.iter().all(|e| e.path.is_empty());
@@ -60,6 +67,17 @@ pub fn execution(rtype: ResponseType, response: async_graphql::Response) -> Resp
         return json_response(request_error_status(rtype), rtype, &body);
     }
     json_response(StatusCode::OK, rtype, &response)
+}
+
+/// Gives an uncoded error (async-graphql refusing the client's input: a wrong type, an unknown
+/// field, a missing argument) the `INVALID_PARAMETER` row of the table.
+fn mark_invalid_parameter(error: &mut async_graphql::ServerError) {
+    let extensions = error.extensions.get_or_insert_with(Default::default);
+    if extensions.get("code").is_none() {
+        let code = ErrorCode::InvalidParameter;
+        extensions.set("code", code.code());
+        extensions.set("name", code.name());
+    }
 }
 
 /// An HTTP-level failure with a short text body.

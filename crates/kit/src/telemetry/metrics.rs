@@ -67,6 +67,13 @@ where
     created
 }
 
+/// A counter without labels.
+pub fn counter(name: &str, help: &str) -> prometheus::IntCounter {
+    family(name, || {
+        prometheus::IntCounter::with_opts(Opts::new(name, help)).expect("valid metric definition")
+    })
+}
+
 /// A counter family labelled by `labels`.
 pub fn counter_vec(name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
     family(name, || {

@@ -82,6 +82,28 @@ async fn get_query_with_variables_runs() {
 }
 
 #[tokio::test]
+async fn invalid_documents_and_mistyped_variables_are_invalid_parameters() {
+    let server = spawn_graphql(None).await;
+    for (query, variables) in [
+        ("query($t: String!) { echo(text: $t) }", json!({"t": 5})),
+        ("query($t: String!) { echo(text: $t) }", json!({})),
+        ("{ noSuchField }", json!({})),
+    ] {
+        let res = client()
+            .post(server.url("/graphql"))
+            .json(&json!({"query": query, "variables": variables}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        let body: Value = res.json().await.unwrap();
+        assert!(body["data"].is_null(), "{body}");
+        assert_eq!(body["errors"][0]["extensions"]["code"], 10002, "{body}");
+        assert_eq!(body["errors"][0]["extensions"]["name"], "INVALID_PARAMETER");
+    }
+}
+
+#[tokio::test]
 async fn wrong_content_type_is_415() {
     let server = spawn_graphql(None).await;
     let res = client()

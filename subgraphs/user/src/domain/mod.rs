@@ -3,10 +3,9 @@
 //! Inputs become these types (parse, don't validate) before any logic runs:
 //! [`username::Username`], [`password::Password`]; [`password::PasswordHasher`] owns the argon2
 //! parameters; [`mfa`] owns TOTP secrets, codes and their replay window; [`secretbox`] encrypts MFA
-//! secrets at rest; [`token`] issues and verifies the access and refresh JWTs.
+//! secrets at rest. The access and refresh JWTs live in `kit::token`, shared with the router.
 
 pub mod mfa;
 pub mod password;
 pub mod secretbox;
-pub mod token;
 pub mod username;

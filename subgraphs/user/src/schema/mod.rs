@@ -22,6 +22,11 @@ fn caller<'a>(ctx: &'a async_graphql::Context<'_>) -> &'a kit::caller::Caller {
         .unwrap_or(&kit::caller::Caller::Anonymous)
 }
 
+/// The end client's address as the router vouched for it (absent when called without a router).
+fn client_addr(ctx: &async_graphql::Context<'_>) -> Option<std::net::IpAddr> {
+    ctx.data_opt::<kit::caller::ClientAddr>().and_then(|c| c.0)
+}
+
 /// The user subgraph's schema.
 pub type UserSchema = Schema<Query, Mutation, EmptySubscription>;
 

@@ -2,8 +2,8 @@
 
 use async_graphql::{Context, ID, Object, Result};
 
-use super::caller;
 use super::types::{AuthPayload, AvatarUrls, MfaOffer, User, parse_id};
+use super::{caller, client_addr};
 use crate::accounts::{Accounts, Session};
 
 pub struct Mutation;
@@ -18,7 +18,7 @@ fn payload(ctx: &Context<'_>, session: Session) -> AuthPayload {
 
 #[Object]
 impl Mutation {
-    /// Creates an account. Username: 2-32 letters, digits, `_ - .`, unique ignoring case.
+    /// Creates an account. Username: 2-32 letters, digits or ASCII punctuation, unique ignoring case.
     /// Password: 8-128 characters with a letter and a digit.
     async fn register(
         &self,
@@ -33,7 +33,8 @@ impl Mutation {
         Ok(User::from_row(&row, ctx.data_unchecked::<AvatarUrls>()))
     }
 
-    /// Logs in; `code` (TOTP) is required once MFA is bound and each code works once.
+    /// Logs in; `code` (TOTP) is required once MFA is bound and each code works once. Attempts are
+    /// limited per username and per client address (`RATE_LIMITED`, 10006, says when to retry).
     async fn login(
         &self,
         ctx: &Context<'_>,
@@ -43,7 +44,7 @@ impl Mutation {
     ) -> Result<AuthPayload> {
         let session = ctx
             .data_unchecked::<Accounts>()
-            .login(&username, &password, code.as_deref())
+            .login(&username, &password, code.as_deref(), client_addr(ctx))
             .await?;
         Ok(payload(ctx, session))
     }
@@ -65,6 +66,21 @@ impl Mutation {
     async fn logout(&self, ctx: &Context<'_>, refresh_token: String) -> Result<bool> {
         ctx.data_unchecked::<Accounts>()
             .logout(&refresh_token)
+            .await?;
+        Ok(true)
+    }
+
+    /// Changes the caller's password (needs a token and the current password) and revokes every
+    /// session: all refresh tokens stop working, on every device.
+    async fn change_password(
+        &self,
+        ctx: &Context<'_>,
+        current_password: String,
+        new_password: String,
+    ) -> Result<bool> {
+        let user = caller(ctx).require_user()?;
+        ctx.data_unchecked::<Accounts>()
+            .change_password(user, &current_password, &new_password)
             .await?;
         Ok(true)
     }

@@ -60,6 +60,21 @@ pub async fn rotate(
     Ok(done.rows_affected() == 1)
 }
 
+/// Revokes every live session of a user (password change).
+pub async fn revoke_all<'e>(
+    db: impl sqlx::MySqlExecutor<'e>,
+    user_id: i64,
+    now: NaiveDateTime,
+) -> Result<u64, sqlx::Error> {
+    let done =
+        sqlx::query("UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL")
+            .bind(now)
+            .bind(user_id)
+            .execute(db)
+            .await?;
+    Ok(done.rows_affected())
+}
+
 pub async fn revoke(pool: &MySqlPool, id: i64, now: NaiveDateTime) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")
         .bind(now)

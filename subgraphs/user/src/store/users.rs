@@ -86,6 +86,24 @@ pub async fn by_ids(pool: &MySqlPool, ids: &[i64]) -> Result<Vec<UserRow>, sqlx:
     q.build_query_as().fetch_all(pool).await
 }
 
+/// Replaces the password hash of a live account; false if there is none.
+pub async fn set_password<'e>(
+    db: impl sqlx::MySqlExecutor<'e>,
+    id: i64,
+    password_hash: &str,
+    now: NaiveDateTime,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ? AND deleted_at IS NULL",
+    )
+    .bind(password_hash)
+    .bind(now)
+    .bind(id)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 /// Stores the sealed secret offered by the QR code, until it is bound.
 pub async fn set_mfa_pending(
     pool: &MySqlPool,

@@ -95,15 +95,31 @@ async fn malformed_registrations_are_parameter_errors_and_create_nothing() {
 }
 
 #[tokio::test]
-async fn sql_metacharacters_in_a_password_are_stored_verbatim() {
+async fn sql_metacharacters_in_names_and_passwords_are_stored_verbatim() {
     let app = spawn_app().await;
+    let name = "x';DROP/**/TABLE/**/users;--";
     let pw = "' OR '1'='1'; DROP TABLE users; -- 9";
-    id_of(&app.register("dave", pw).await);
-    assert!(app.login("dave", pw, None).await["data"]["login"]["accessToken"].is_string());
+    let id = id_of(&app.register(name, pw).await);
+    assert!(app.login(name, pw, None).await["data"]["login"]["accessToken"].is_string());
     assert_eq!(
-        code(&app.login("dave", "' OR '1'='1", None).await),
+        code(&app.login(name, "' OR '1'='1", None).await),
         Some(11002)
     );
+    assert_eq!(
+        code(&app.login("x' OR '1'='1", pw, None).await),
+        Some(11002)
+    );
+    let read = app
+        .gql(
+            "query($id: ID!) { user(id: $id) { username } }",
+            json!({"id": id.to_string()}),
+        )
+        .await;
+    assert_eq!(read["data"]["user"]["username"], name);
+    // A name that only lowercasing lengthens still fits its unique key.
+    let dotted = "İ".repeat(32);
+    id_of(&app.register(&dotted, pw).await);
+    assert_eq!(code(&app.register(&dotted, pw).await), Some(11001));
     app.cleanup().await;
 }
 

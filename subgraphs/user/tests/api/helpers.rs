@@ -1,5 +1,6 @@
 //! `spawn_app`: the service with its own database on a free port, and a GraphQL client.
 
+use std::net::IpAddr;
 use std::time::Duration;
 
 use kit::caller::{Caller, CallerKey};
@@ -9,6 +10,7 @@ use tokio::sync::oneshot;
 
 pub struct TestApp {
     pub url: String,
+    pub config: user::config::Config,
     pub database: String,
     pub caller_key: CallerKey,
     stop: Option<oneshot::Sender<()>>,
@@ -24,15 +26,24 @@ impl Drop for TestApp {
 }
 
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Like [`spawn_app`], with `tune` applied to the configuration first.
+pub async fn spawn_app_with(tune: impl FnOnce(&mut user::config::Config)) -> TestApp {
     testkit::require_mysql();
+    testkit::require_redis();
     let database = testkit::unique("clipfed_test_user");
     let mut config: user::config::Config =
         kit::config::load_from(user::config::DEFAULTS, None, Vec::new()).unwrap();
     config.db.url = SecretString::from(testkit::mysql_url());
     config.db.database = database.clone();
+    config.redis.url = SecretString::from(testkit::redis_url());
     // Cheap hashing: these tests check behaviour; the real cost is benchmarked separately.
     config.password.memory_kib = 1024;
     config.password.iterations = 1;
+    tune(&mut config);
+    let kept = config.clone();
     let caller_key = CallerKey::new(&config.auth.caller_key).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/graphql", listener.local_addr().unwrap());
@@ -50,6 +61,7 @@ pub async fn spawn_app() -> TestApp {
         .unwrap();
     let app = TestApp {
         url,
+        config: kept,
         database,
         caller_key,
         stop: Some(tx),
@@ -73,6 +85,17 @@ pub async fn spawn_app() -> TestApp {
 impl TestApp {
     /// Runs `query` as `caller`; returns the whole response body.
     pub async fn gql_as(&self, caller: &Caller, query: &str, variables: Value) -> Value {
+        self.gql_with(caller, None, query, variables).await
+    }
+
+    /// Runs `query` as `caller`, from `client` when given (signed as the router would).
+    pub async fn gql_with(
+        &self,
+        caller: &Caller,
+        client: Option<IpAddr>,
+        query: &str,
+        variables: Value,
+    ) -> Value {
         let mut req = self
             .client
             .post(&self.url)
@@ -80,7 +103,31 @@ impl TestApp {
         if let Some(header) = self.caller_key.sign(caller, Duration::from_secs(60)) {
             req = req.header(kit::caller::HEADER, header);
         }
+        if let Some(addr) = client {
+            let header = self.caller_key.sign_client(addr, Duration::from_secs(60));
+            req = req.header(kit::caller::CLIENT_HEADER, header);
+        }
         req.send().await.unwrap().json().await.unwrap()
+    }
+
+    /// The token keys the service signs with (the router verifies with the same).
+    pub fn token_keys(&self) -> kit::token::TokenKeys {
+        let auth = &self.config.auth;
+        kit::token::TokenKeys::new(&auth.jwt_key, auth.access_ttl_secs, auth.refresh_ttl_secs)
+            .unwrap()
+    }
+
+    /// The service's `/metrics` text.
+    pub async fn metrics(&self) -> String {
+        let url = self.url.replace("/graphql", "/metrics");
+        self.client
+            .get(url)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
     }
 
     pub async fn gql(&self, query: &str, variables: Value) -> Value {
@@ -112,7 +159,20 @@ impl TestApp {
     }
 
     pub async fn login(&self, username: &str, password: &str, code: Option<&str>) -> Value {
-        self.gql(
+        self.login_from(None, username, password, code).await
+    }
+
+    /// A login as the router would forward it from the client at `client`.
+    pub async fn login_from(
+        &self,
+        client: Option<IpAddr>,
+        username: &str,
+        password: &str,
+        code: Option<&str>,
+    ) -> Value {
+        self.gql_with(
+            &Caller::Anonymous,
+            client,
             "mutation($u: String!, $p: String!, $c: String) { login(username: $u, password: $p, code: $c) { user { id username } accessToken refreshToken } }",
             json!({"u": username, "p": password, "c": code}),
         )

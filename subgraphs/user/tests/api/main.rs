@@ -5,5 +5,7 @@ mod helpers;
 
 mod accounts;
 mod entities;
+mod limits;
+mod logs;
 mod mfa;
 mod tokens;

@@ -1,8 +1,10 @@
 //! Refresh rotation, reuse detection and logout.
 
+use kit::caller::Caller;
+use kit::token::{Kind, TokenError};
 use serde_json::json;
 
-use crate::helpers::{TestApp, code, id_of, spawn_app};
+use crate::helpers::{TestApp, code, id_of, spawn_app, spawn_app_with};
 
 /// Registers `name` and logs in; returns the login's (access, refresh) tokens.
 async fn signed_in(app: &TestApp, name: &str) -> (String, String) {
@@ -57,5 +59,97 @@ async fn an_access_token_or_garbage_is_not_a_refresh_token() {
     let (access, _) = signed_in(&app, "mallory").await;
     assert_eq!(code(&app.refresh(&access).await), Some(10003));
     assert_eq!(code(&app.refresh("garbage").await), Some(10003));
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn an_expired_access_token_fails_verification_and_refresh_renews_it() {
+    let app = spawn_app_with(|c| c.auth.access_ttl_secs = 1).await;
+    let (access, refresh) = signed_in(&app, "olga").await;
+    let id = app.login("olga", "passw0rd!", None).await["data"]["login"]["user"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let keys = app.token_keys();
+    assert!(keys.verify(&access, Kind::Access).is_ok(), "fresh token");
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    assert_eq!(
+        keys.verify(&access, Kind::Access),
+        Err(TokenError::Expired),
+        "the router's check must see it expired"
+    );
+    let renewed = app.refresh(&refresh).await;
+    let access2 = renewed["data"]["refreshTokens"]["accessToken"]
+        .as_str()
+        .expect("refresh still works")
+        .to_owned();
+    let claims = keys.verify(&access2, Kind::Access).expect("renewed token");
+    assert_eq!(claims.sub, id, "renewed for the same user");
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn a_password_change_revokes_every_session_and_needs_the_current_password() {
+    let app = spawn_app().await;
+    let (_, phone) = signed_in(&app, "pete").await;
+    let laptop = app.login("pete", "passw0rd!", None).await["data"]["login"]["refreshToken"]
+        .as_str()
+        .expect("second session")
+        .to_owned();
+    let id: i64 = app.login("pete", "passw0rd!", None).await["data"]["login"]["user"]["id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let change = "mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) }";
+    let me = Caller::User(id);
+    // Refusals change nothing.
+    assert_eq!(
+        code(
+            &app.gql(change, json!({"c": "passw0rd!", "n": "n3w-passw0rd"}))
+                .await
+        ),
+        Some(10003)
+    );
+    assert_eq!(
+        code(
+            &app.gql_as(
+                &me,
+                change,
+                json!({"c": "wrong-pass1", "n": "n3w-passw0rd"})
+            )
+            .await
+        ),
+        Some(11002)
+    );
+    assert_eq!(
+        code(
+            &app.gql_as(&me, change, json!({"c": "passw0rd!", "n": "short"}))
+                .await
+        ),
+        Some(10002)
+    );
+    assert_eq!(
+        code(
+            &app.gql_as(&me, change, json!({"c": "passw0rd!", "n": 12345678}))
+                .await
+        ),
+        Some(10002),
+        "wrong type"
+    );
+    assert!(app.login("pete", "passw0rd!", None).await["data"]["login"].is_object());
+    // The change itself.
+    let ok = app
+        .gql_as(&me, change, json!({"c": "passw0rd!", "n": "n3w-passw0rd"}))
+        .await;
+    assert_eq!(ok["data"]["changePassword"], true, "{ok}");
+    for token in [&phone, &laptop] {
+        assert_eq!(code(&app.refresh(token).await), Some(11006));
+    }
+    assert_eq!(
+        code(&app.login("pete", "passw0rd!", None).await),
+        Some(11002)
+    );
+    assert!(app.login("pete", "n3w-passw0rd", None).await["data"]["login"].is_object());
     app.cleanup().await;
 }

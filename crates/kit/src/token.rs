@@ -1,8 +1,9 @@
-//! Access and refresh tokens: HS256 JWTs signed with the configured key.
+//! User tokens: HS256 JWTs signed with the key shared by the user service and the router.
 //!
-//! Access tokens (1 h) are verified by the router with the same key on every request, without calling
-//! this service. Refresh tokens (7 d) name their session (`sid`) and rotation (`jti`); only this
-//! service accepts them, and it checks the session on every refresh (rotation, reuse, revocation).
+//! The user service issues both; access tokens (1 h) are verified by the router on every request
+//! with [`TokenKeys::verify`], locally, without calling the user service. Refresh tokens (7 d) name
+//! their session (`sid`) and rotation (`jti`); only the user service accepts them, and it checks the
+//! session on every refresh (rotation, reuse, revocation). No leeway: an expired token is expired.
 
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, encode};
@@ -91,7 +92,7 @@ impl TokenKeys {
             access: self.sign(&claims(
                 Kind::Access,
                 self.access_ttl_secs,
-                kit::id::next_id(),
+                crate::id::next_id(),
             )),
             refresh: self.sign(&claims(Kind::Refresh, self.refresh_ttl_secs, jti)),
         }
@@ -123,7 +124,10 @@ mod tests {
     }
 
     fn now() -> i64 {
-        chrono::Utc::now().timestamp()
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64
     }
 
     #[test]

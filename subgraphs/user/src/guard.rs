@@ -1,0 +1,70 @@
+//! Login throttling: attempts per username and per client address, counted in Redis so every
+//! instance shares one count.
+//!
+//! Every attempt counts, before any password is hashed, so the limits also cap how much argon2 work
+//! one client can demand. A successful login clears its username's count: the username limit then
+//! reads as "failures in a row". Redis being down refuses logins (`UNAVAILABLE`) rather than letting
+//! guesses through unmetered; `/readyz` reports it, so a balancer stops sending traffic first.
+
+use std::net::IpAddr;
+
+use kit::ratelimit::{Decision, Limit, RateLimiter};
+use kit::{AppError, ErrorCode};
+use serde::Deserialize;
+
+/// Attempts allowed per window (config section `login_limit`).
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginLimits {
+    pub per_username: Limit,
+    pub per_address: Limit,
+}
+
+/// Admits or refuses login attempts.
+#[derive(Clone)]
+pub struct LoginGuard {
+    limiter: RateLimiter,
+    limits: LoginLimits,
+}
+
+impl LoginGuard {
+    pub fn new(limiter: RateLimiter, limits: LoginLimits) -> Self {
+        Self { limiter, limits }
+    }
+
+    /// Counts an attempt on `username_key` (the case-folded name) from `client`, or refuses it.
+    pub async fn admit(&self, username_key: &str, client: Option<IpAddr>) -> Result<(), AppError> {
+        if let Some(addr) = client {
+            self.check("login_addr", &addr.to_string(), self.limits.per_address)
+                .await?;
+        }
+        self.check("login_user", username_key, self.limits.per_username)
+            .await
+    }
+
+    /// Clears the failures of a username after a successful login.
+    pub async fn succeeded(&self, username_key: &str) -> Result<(), AppError> {
+        self.limiter
+            .reset("login_user", username_key)
+            .await
+            .map_err(kit::cache::unavailable)
+    }
+
+    async fn check(&self, scope: &str, subject: &str, limit: Limit) -> Result<(), AppError> {
+        match self
+            .limiter
+            .hit(scope, subject, limit)
+            .await
+            .map_err(kit::cache::unavailable)?
+        {
+            Decision::Allowed { .. } => Ok(()),
+            Decision::Limited { retry_after } => Err(AppError::with_message(
+                ErrorCode::RateLimited,
+                format!(
+                    "too many login attempts; retry in {} s",
+                    retry_after.as_secs()
+                ),
+            )),
+        }
+    }
+}
