@@ -71,7 +71,7 @@ pub const STACK: &[Server] = &[
     Server {
         name: "s3s-fs",
         port: 9000,
-        for_tests: false,
+        for_tests: true,
         install: Install::Cargo {
             krate: "s3s-fs",
             version: "0.14.1",

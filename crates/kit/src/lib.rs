@@ -8,6 +8,7 @@
 //! - [`telemetry`]: logs, traces (OTLP), W3C propagation, Prometheus metrics and the RED middleware.
 //! - [`cache`]: the Redis connection (bounded waits, readiness ping).
 //! - [`ratelimit`]: fixed-window limits counted in Redis, shared by all instances.
+//! - [`s3`]: presigned GET/PUT URLs (SigV4) for the S3-compatible object store.
 //! - [`db`]: MySQL pool, per-service database creation and embedded migrations.
 //! - [`kafka`]: producer with delivery confirmation, consumer-group runner, topic admin, lag gauge.
 //! - [`graphql_http`]: an axum handler serving an async-graphql schema per the GraphQL-over-HTTP spec.
@@ -23,6 +24,7 @@ pub mod graphql_http;
 pub mod id;
 pub mod kafka;
 pub mod ratelimit;
+pub mod s3;
 pub mod server;
 pub mod telemetry;
 pub mod token;

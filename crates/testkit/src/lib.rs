@@ -2,8 +2,8 @@
 //! run in parallel and in any order, and a clear failure when a server the test needs is not running.
 //!
 //! The servers are started by the test command (`cargo run -p clipfed -- test`), never by a test;
-//! addresses can be overridden with `CLIPFED_TEST_MYSQL_URL`, `CLIPFED_TEST_REDIS_URL` and
-//! `CLIPFED_TEST_KAFKA_BROKERS`.
+//! addresses can be overridden with `CLIPFED_TEST_MYSQL_URL`, `CLIPFED_TEST_REDIS_URL`,
+//! `CLIPFED_TEST_S3_ENDPOINT` and `CLIPFED_TEST_KAFKA_BROKERS`.
 
 use std::net::{TcpStream, ToSocketAddrs};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -17,6 +17,11 @@ pub fn mysql_url() -> String {
 /// Redis server URL.
 pub fn redis_url() -> String {
     std::env::var("CLIPFED_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned())
+}
+
+/// S3 endpoint (the local s3s-fs; bucket `clipfed`, keys as `clipfed up` starts it).
+pub fn s3_endpoint() -> String {
+    std::env::var("CLIPFED_TEST_S3_ENDPOINT").unwrap_or_else(|_| "http://127.0.0.1:9000".to_owned())
 }
 
 /// Kafka bootstrap servers.
@@ -73,6 +78,17 @@ pub fn require_redis() {
         .unwrap_or_default()
         .to_owned();
     require_listening(&host, "Redis");
+}
+
+/// Panics with the fix when the S3 server is not reachable.
+pub fn require_s3() {
+    let endpoint = s3_endpoint();
+    let host = endpoint
+        .trim_start_matches("http://")
+        .trim_start_matches("https://")
+        .trim_end_matches('/')
+        .to_owned();
+    require_listening(&host, "the S3 server (s3s-fs)");
 }
 
 /// Panics with the fix when the Kafka broker is not reachable.

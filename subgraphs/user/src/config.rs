@@ -23,6 +23,7 @@ pub struct Config {
     pub auth: AuthConfig,
     pub password: PasswordConfig,
     pub avatar: AvatarConfig,
+    pub s3: kit::s3::S3Config,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -51,11 +52,23 @@ pub struct PasswordConfig {
     pub max_concurrent_hashes: usize,
 }
 
+/// How avatar URLs are made.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AvatarConfig {
-    /// Public base URL of the bucket holding avatars.
+    /// `presigned` (private bucket; each URL signed with the `s3` credentials) or `public`.
+    pub mode: AvatarMode,
+    /// Base URL of a public bucket or CDN (mode `public`).
     pub base_url: String,
+    /// Lifetime of a presigned URL, seconds (at most 7 days).
+    pub url_expiry_secs: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AvatarMode {
+    Public,
+    Presigned,
 }
 
 impl Config {

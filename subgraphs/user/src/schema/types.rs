@@ -7,15 +7,26 @@ use crate::store::users::UserRow;
 
 /// Turns stored avatar object keys into URLs.
 #[derive(Clone, Debug)]
-pub struct AvatarUrls {
-    /// Public base URL of the bucket, e.g. `http://127.0.0.1:9000/clipfed`.
-    pub base_url: String,
+pub enum AvatarUrls {
+    /// The bucket is public (or behind a CDN) at `base_url`, e.g. `https://cdn.example.com/avatars`.
+    Public { base_url: String },
+    /// The bucket is private: each URL is presigned and works for `expires`.
+    Presigned {
+        presigner: kit::s3::Presigner,
+        expires: std::time::Duration,
+    },
 }
 
 impl AvatarUrls {
+    /// The URL of an avatar object; empty when the user has none.
     pub fn url(&self, key: Option<&str>) -> String {
-        key.map(|k| format!("{}/{}", self.base_url.trim_end_matches('/'), k))
-            .unwrap_or_default()
+        let Some(key) = key else {
+            return String::new();
+        };
+        match self {
+            AvatarUrls::Public { base_url } => format!("{}/{key}", base_url.trim_end_matches('/')),
+            AvatarUrls::Presigned { presigner, expires } => presigner.get(key, *expires),
+        }
     }
 }
 

@@ -39,6 +39,7 @@ pub async fn spawn_app_with(tune: impl FnOnce(&mut user::config::Config)) -> Tes
     config.db.url = SecretString::from(testkit::mysql_url());
     config.db.database = database.clone();
     config.redis.url = SecretString::from(testkit::redis_url());
+    config.s3.endpoint = testkit::s3_endpoint();
     // Cheap hashing: these tests check behaviour; the real cost is benchmarked separately.
     config.password.memory_kib = 1024;
     config.password.iterations = 1;

@@ -4,6 +4,7 @@
 mod helpers;
 
 mod accounts;
+mod avatars;
 mod entities;
 mod limits;
 mod logs;
