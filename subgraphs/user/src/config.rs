@@ -11,6 +11,8 @@ use crate::guard::LoginLimits;
 pub const DEFAULTS: &str = include_str!("../config/default.toml");
 /// Marker of the development keys in the defaults; production refuses to start with them.
 const DEV_KEY_PREFIX: &str = "dev-only-";
+/// The secret of the local s3s-fs in the defaults; production refuses it too.
+const LOCAL_S3_SECRET: &str = "clipfed-local-secret";
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -93,7 +95,53 @@ impl Config {
                     name.to_uppercase()
                 );
             }
+            anyhow::ensure!(
+                self.s3.secret_key.expose_secret() != LOCAL_S3_SECRET,
+                "s3.secret_key is the local s3s-fs key; set CLIPFED_S3__SECRET_KEY"
+            );
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(env: &[(&str, &str)]) -> Config {
+        let env = env.iter().map(|(k, v)| (k.to_string(), v.to_string()));
+        kit::config::load_from(DEFAULTS, None, env).unwrap()
+    }
+
+    #[test]
+    fn development_defaults_load_and_pass_outside_production() {
+        with(&[]).check().unwrap();
+    }
+
+    #[test]
+    fn production_refuses_every_development_key_by_name() {
+        let prod = [("CLIPFED_AUTH__PRODUCTION", "true")];
+        let err = with(&prod).check().unwrap_err().to_string();
+        assert!(err.contains("auth.jwt_key"), "{err}");
+        let keys = [
+            ("CLIPFED_AUTH__PRODUCTION", "true"),
+            (
+                "CLIPFED_AUTH__JWT_KEY",
+                "a-real-jwt-key-of-at-least-32-bytes!!",
+            ),
+            (
+                "CLIPFED_AUTH__CALLER_KEY",
+                "a-real-caller-key-of-32-bytes-or-more",
+            ),
+            (
+                "CLIPFED_AUTH__MFA_KEY",
+                "a-real-mfa-key-of-at-least-32-bytes!!",
+            ),
+        ];
+        let err = with(&keys).check().unwrap_err().to_string();
+        assert!(err.contains("s3.secret_key"), "{err}");
+        let mut all = keys.to_vec();
+        all.push(("CLIPFED_S3__SECRET_KEY", "a-real-s3-secret"));
+        with(&all).check().unwrap();
     }
 }
