@@ -51,44 +51,26 @@ pub fn require_listening(addr: &str, what: &str) {
     );
 }
 
+/// The `host:port` of a server URL (`scheme://[user[:password]@]host:port[/path]`).
+fn host_port(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let authority = rest.split('/').next().unwrap_or_default();
+    authority.rsplit('@').next().unwrap_or_default()
+}
+
 /// Panics with the fix when the MySQL server is not reachable.
 pub fn require_mysql() {
-    let url = mysql_url();
-    let host = url
-        .rsplit('@')
-        .next()
-        .unwrap_or("127.0.0.1:3306")
-        .split('/')
-        .next()
-        .unwrap_or_default()
-        .to_owned();
-    require_listening(&host, "MariaDB");
+    require_listening(host_port(&mysql_url()), "MariaDB");
 }
 
 /// Panics with the fix when the Redis server is not reachable.
 pub fn require_redis() {
-    let url = redis_url();
-    let host = url
-        .trim_start_matches("redis://")
-        .rsplit('@')
-        .next()
-        .unwrap_or_default()
-        .split('/')
-        .next()
-        .unwrap_or_default()
-        .to_owned();
-    require_listening(&host, "Redis");
+    require_listening(host_port(&redis_url()), "Redis");
 }
 
 /// Panics with the fix when the S3 server is not reachable.
 pub fn require_s3() {
-    let endpoint = s3_endpoint();
-    let host = endpoint
-        .trim_start_matches("http://")
-        .trim_start_matches("https://")
-        .trim_end_matches('/')
-        .to_owned();
-    require_listening(&host, "the S3 server (s3s-fs)");
+    require_listening(host_port(&s3_endpoint()), "the S3 server (s3s-fs)");
 }
 
 /// Panics with the fix when the Kafka broker is not reachable.
@@ -111,5 +93,20 @@ pub async fn drop_database(name: &str) {
         // Checked above to be a plain identifier; identifiers cannot be bound as parameters.
         let ddl = sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS `{name}`"));
         let _ = sqlx::raw_sql(ddl).execute(&mut conn).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn host_port_strips_scheme_credentials_and_path() {
+        for (url, want) in [
+            ("mysql://clipfed:pw@127.0.0.1:3306", "127.0.0.1:3306"),
+            ("mysql://127.0.0.1:3306/db", "127.0.0.1:3306"),
+            ("redis://:p@ss@localhost:6379/0", "localhost:6379"),
+            ("http://127.0.0.1:9000/", "127.0.0.1:9000"),
+        ] {
+            assert_eq!(super::host_port(url), want, "{url}");
+        }
     }
 }
