@@ -59,27 +59,51 @@ pub fn running(paths: &Paths, name: &str) -> Option<u32> {
     let pid: u32 = lines.next()?.trim().parse().ok()?;
     let exe = lines.next().map(Path::new)?;
     let live = std::fs::read_link(format!("/proc/{pid}/exe")).ok()?;
-    let zombie =
-        std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| s.contains(") Z "));
-    (live == exe && !zombie).then_some(pid)
+    (live == exe && !exited(pid)).then_some(pid)
 }
 
 /// Sends SIGTERM, waits up to `grace`, then SIGKILL; removes the pid file. Returns whether it ran.
+///
+/// It returns only once the process has exited, not merely stopped looking like ours: an exiting
+/// process drops its memory map (and so its `/proc/<pid>/exe`) before it closes its files, and a
+/// server in that window still holds its port.
 pub fn stop(paths: &Paths, name: &str, grace: Duration) -> anyhow::Result<bool> {
     let Some(pid) = running(paths, name) else {
         let _ = std::fs::remove_file(paths.pid(name));
         return Ok(false);
     };
     signal(pid, "TERM")?;
-    let deadline = Instant::now() + grace;
-    while running(paths, name).is_some() && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    if running(paths, name).is_some() {
+    if !wait_exit(pid, grace) {
         signal(pid, "KILL")?;
+        anyhow::ensure!(
+            wait_exit(pid, Duration::from_secs(10)),
+            "{name} (pid {pid}) survived SIGKILL"
+        );
     }
     let _ = std::fs::remove_file(paths.pid(name));
     Ok(true)
+}
+
+/// Whether `pid` has exited: gone from `/proc`, or a zombie (dead, waiting for its parent's `wait`).
+fn exited(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Err(_) => true,
+        Ok(stat) => stat
+            .rsplit_once(") ")
+            .is_some_and(|(_, rest)| rest.starts_with('Z') || rest.starts_with('X')),
+    }
+}
+
+/// Polls until `pid` has exited or `limit` passes; true if it exited.
+fn wait_exit(pid: u32, limit: Duration) -> bool {
+    let deadline = Instant::now() + limit;
+    while !exited(pid) {
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    true
 }
 
 fn signal(pid: u32, sig: &str) -> anyhow::Result<()> {
@@ -119,10 +143,10 @@ mod tests {
         assert!(stop(&paths, "sleeper", Duration::from_secs(5)).unwrap());
         assert_eq!(running(&paths, "sleeper"), None);
         assert!(!paths.pid("sleeper").exists(), "pid file left behind");
-        let gone = !Path::new(&format!("/proc/{pid}")).exists()
-            || std::fs::read_to_string(format!("/proc/{pid}/stat"))
-                .is_ok_and(|s| s.contains(") Z "));
-        assert!(gone, "process {pid} still alive");
+        // Read here independently of `exited`, so a mistake there cannot hide.
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        let gone = stat.is_empty() || stat.contains(") Z ") || stat.contains(") X ");
+        assert!(gone, "process {pid} still alive: {stat}");
     }
 
     #[test]
