@@ -82,6 +82,23 @@ pub fn require_kafka() {
     );
 }
 
+/// Waits until `url` (a service's `/readyz`) answers 200; panics after 10 s.
+pub async fn wait_ready(url: &str) {
+    let client = reqwest::Client::new();
+    for _ in 0..100 {
+        if client
+            .get(url)
+            .send()
+            .await
+            .is_ok_and(|r| r.status() == 200)
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{url} did not answer 200 within 10 s");
+}
+
 /// Drops a database a test created (best effort: a leftover only costs disk).
 pub async fn drop_database(name: &str) {
     use sqlx::Connection;

@@ -52,15 +52,8 @@ async fn start() -> (String, String) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/graphql", listener.local_addr().unwrap());
     tokio::spawn(user::run(config, listener, std::future::pending()));
-    let client = reqwest::Client::new();
-    for _ in 0..100 {
-        let ready = client.get(url.replace("/graphql", "/readyz")).send().await;
-        if ready.is_ok_and(|r| r.status() == 200) {
-            return (url, database);
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("user service did not become ready");
+    testkit::wait_ready(&url.replace("/graphql", "/readyz")).await;
+    (url, database)
 }
 
 async fn call(client: &reqwest::Client, url: &str, query: &str, variables: Value) -> Value {

@@ -68,19 +68,8 @@ pub async fn spawn_app_with(tune: impl FnOnce(&mut user::config::Config)) -> Tes
         stop: Some(tx),
         client,
     };
-    for _ in 0..100 {
-        if app
-            .client
-            .get(app.url.replace("/graphql", "/readyz"))
-            .send()
-            .await
-            .is_ok_and(|r| r.status() == 200)
-        {
-            return app;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("user service did not become ready");
+    testkit::wait_ready(&app.url.replace("/graphql", "/readyz")).await;
+    app
 }
 
 impl TestApp {
