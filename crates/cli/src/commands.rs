@@ -8,7 +8,7 @@ use anyhow::Context;
 use crate::paths::Paths;
 use crate::progress::{Step, run_logged};
 use crate::services::{self, SERVICES};
-use crate::stack::{STACK, Server};
+use crate::stack::{STACK, Server, TOOLS};
 use crate::{probe, process, provision};
 
 /// What bringing one server up did.
@@ -82,8 +82,17 @@ fn bring_up<'a>(paths: &Paths, servers: impl Iterator<Item = &'a Server>) -> any
     Ok(started)
 }
 
+/// Installs the programs the services run (ffmpeg) when missing.
+fn ensure_tools(paths: &Paths) -> anyhow::Result<()> {
+    for (name, tool) in TOOLS {
+        tool.ensure(paths, name)?;
+    }
+    Ok(())
+}
+
 pub fn up(paths: &Paths) -> anyhow::Result<ExitCode> {
     let started = bring_up(paths, STACK.iter())?;
+    ensure_tools(paths)?;
     services::build(paths)?;
     for service in SERVICES {
         services::start(paths, service)?;
@@ -197,6 +206,7 @@ fn ensure_nextest(paths: &Paths) -> anyhow::Result<()> {
 
 pub fn test(paths: &Paths, extra: &[String]) -> anyhow::Result<ExitCode> {
     bring_up(paths, STACK.iter().filter(|s| s.for_tests))?;
+    ensure_tools(paths)?;
     node_tools(paths)?;
     ensure_nextest(paths)?;
     eprintln!("==> cargo nextest run --workspace");

@@ -24,6 +24,7 @@ pub const DATABASES: &[&str] = &[
 pub const TOPICS: &[(&str, i32)] = &[
     ("user.events", 3),
     ("video.events", 3),
+    ("video.visits", 6),
     ("interaction.events", 6),
 ];
 

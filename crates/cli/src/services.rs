@@ -19,12 +19,20 @@ pub struct Service {
     pub port: u16,
 }
 
-pub const SERVICES: &[Service] = &[Service {
-    name: "user",
-    package: "clipfed-user",
-    bin: "clipfed-user",
-    port: 8101,
-}];
+pub const SERVICES: &[Service] = &[
+    Service {
+        name: "user",
+        package: "clipfed-user",
+        bin: "clipfed-user",
+        port: 8101,
+    },
+    Service {
+        name: "video",
+        package: "clipfed-video",
+        bin: "clipfed-video",
+        port: 8102,
+    },
+];
 
 /// Builds every service binary in one cargo invocation.
 pub fn build(paths: &Paths) -> anyhow::Result<()> {

@@ -29,6 +29,16 @@ pub const S3_SECRET_KEY: &str = "clipfed-local-secret";
 /// The bucket every service writes to.
 pub const S3_BUCKET: &str = "clipfed";
 
+/// Programs the services run (not servers): installed by `up` and `test` alike.
+pub const TOOLS: &[(&str, Install)] = &[(
+    // Video cover extraction (frames and durations).
+    "ffmpeg",
+    Install::Apt {
+        packages: &["ffmpeg"],
+        bin: "/usr/bin/ffmpeg",
+    },
+)];
+
 pub const STACK: &[Server] = &[
     Server {
         name: "mariadb",

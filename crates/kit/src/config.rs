@@ -73,6 +73,19 @@ pub fn load_from<T: DeserializeOwned>(
     figment.extract().map_err(|e| ConfigError(Box::new(e)))
 }
 
+/// Marker of the development keys in every service's defaults.
+pub const DEV_KEY_PREFIX: &str = "dev-only-";
+
+/// Refuses a development key in production: `name` is its config path (`auth.jwt_key`).
+pub fn refuse_dev_key(name: &str, key: &SecretString) -> Result<(), String> {
+    use secrecy::ExposeSecret;
+    if key.expose_secret().starts_with(DEV_KEY_PREFIX) {
+        let var = name.replace('.', "__").to_uppercase();
+        return Err(format!("{name} is the development key; set CLIPFED_{var}"));
+    }
+    Ok(())
+}
+
 /// Where a service listens.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -93,6 +93,21 @@ pub fn watch_pool(database: &str, pool: &MySqlPool) {
     });
 }
 
+/// Counts one query of `operation` (e.g. `videos.feed`) in `db_client_operations_total`, so tests
+/// and dashboards see which paths reach MySQL.
+pub fn count_operation(operation: &str) {
+    static OPS: std::sync::OnceLock<prometheus::IntCounterVec> = std::sync::OnceLock::new();
+    OPS.get_or_init(|| {
+        metrics::counter_vec(
+            names::DB_CLIENT_OPERATIONS,
+            "Database queries by operation",
+            &["db_operation_name"],
+        )
+    })
+    .with_label_values(&[operation])
+    .inc();
+}
+
 /// `SELECT 1` for readiness probes.
 pub async fn ping(pool: &MySqlPool) -> Result<(), sqlx::Error> {
     sqlx::query("SELECT 1").execute(pool).await.map(drop)

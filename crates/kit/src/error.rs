@@ -57,6 +57,8 @@ error_codes! {
     MfaCodeRequired = 11004, "MFA_CODE_REQUIRED", "this account needs a TOTP code to log in";
     MfaCodeInvalid = 11005, "MFA_CODE_INVALID", "wrong or reused MFA code";
     RefreshTokenRevoked = 11006, "REFRESH_TOKEN_REVOKED", "refresh token revoked or already used";
+    VideoNotFound = 12001, "VIDEO_NOT_FOUND", "video not found";
+    UploadConflict = 12002, "UPLOAD_CONFLICT", "this upload id was registered with other content";
 }
 
 impl ErrorCode {

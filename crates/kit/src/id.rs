@@ -76,6 +76,12 @@ pub fn timestamp_ms(id: i64) -> u64 {
     ((id as u64) >> (NODE_BITS + SEQ_BITS)) + EPOCH_MS
 }
 
+/// The smallest id minted at or after Unix millisecond `unix_ms` (for range scans by time).
+pub fn first_id_at(unix_ms: u64) -> i64 {
+    let ms = unix_ms.saturating_sub(EPOCH_MS).min((1 << 41) - 1);
+    (ms << (NODE_BITS + SEQ_BITS)) as i64
+}
+
 static GLOBAL: OnceLock<IdGenerator> = OnceLock::new();
 
 /// Pins this process's node number; returns false if ids were already minted with another node.
@@ -146,6 +152,14 @@ mod tests {
             ((id as u64) >> SEQ_BITS) & u64::from(MAX_NODE),
             u64::from(MAX_NODE)
         );
+    }
+
+    #[test]
+    fn first_id_at_bounds_the_ids_of_its_millisecond() {
+        let id = IdGenerator::new(5).next();
+        let ms = timestamp_ms(id);
+        assert!(first_id_at(ms) <= id && id < first_id_at(ms + 1));
+        assert_eq!(first_id_at(0), 0);
     }
 
     #[test]

@@ -9,6 +9,8 @@
 //! - [`cache`]: the Redis connection (bounded waits, readiness ping).
 //! - [`ratelimit`]: fixed-window limits counted in Redis, shared by all instances.
 //! - [`s3`]: presigned GET/PUT URLs (SigV4) for the S3-compatible object store.
+//! - [`page`]: page arguments (0-based number, size 1-100) as the west2 contract defines them.
+//! - [`outbox`]: events written in the caller's transaction and relayed to Kafka in order.
 //! - [`db`]: MySQL pool, per-service database creation and embedded migrations.
 //! - [`kafka`]: producer with delivery confirmation, consumer-group runner, topic admin, lag gauge.
 //! - [`graphql_http`]: an axum handler serving an async-graphql schema per the GraphQL-over-HTTP spec.
@@ -23,6 +25,8 @@ pub mod error;
 pub mod graphql_http;
 pub mod id;
 pub mod kafka;
+pub mod outbox;
+pub mod page;
 pub mod ratelimit;
 pub mod s3;
 pub mod server;

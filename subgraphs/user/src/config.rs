@@ -2,17 +2,13 @@
 //! then `CLIPFED_<SECTION>__<KEY>` variables.
 
 use kit::config::{DbConfig, HttpConfig, RedisConfig, TelemetryConfig};
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 use serde::Deserialize;
 
 use crate::guard::LoginLimits;
 
 /// The embedded defaults: they work on a fresh machine with `clipfed up`.
 pub const DEFAULTS: &str = include_str!("../config/default.toml");
-/// Marker of the development keys in the defaults; production refuses to start with them.
-const DEV_KEY_PREFIX: &str = "dev-only-";
-/// The secret of the local s3s-fs in the defaults; production refuses it too.
-const LOCAL_S3_SECRET: &str = "clipfed-local-secret";
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -24,7 +20,8 @@ pub struct Config {
     pub telemetry: TelemetryConfig,
     pub auth: AuthConfig,
     pub password: PasswordConfig,
-    pub avatar: AvatarConfig,
+    /// Avatar URLs: presigned for a private bucket, or joined to a public base.
+    pub avatar: kit::s3::UrlConfig,
     pub s3: kit::s3::S3Config,
 }
 
@@ -54,25 +51,6 @@ pub struct PasswordConfig {
     pub max_concurrent_hashes: usize,
 }
 
-/// How avatar URLs are made.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AvatarConfig {
-    /// `presigned` (private bucket; each URL signed with the `s3` credentials) or `public`.
-    pub mode: AvatarMode,
-    /// Base URL of a public bucket or CDN (mode `public`).
-    pub base_url: String,
-    /// Lifetime of a presigned URL, seconds (at most 7 days).
-    pub url_expiry_secs: u64,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum AvatarMode {
-    Public,
-    Presigned,
-}
-
 impl Config {
     /// Loads and checks the configuration.
     pub fn load() -> anyhow::Result<Self> {
@@ -85,20 +63,13 @@ impl Config {
     pub fn check(&self) -> anyhow::Result<()> {
         if self.auth.production {
             for (name, key) in [
-                ("jwt_key", &self.auth.jwt_key),
-                ("caller_key", &self.auth.caller_key),
-                ("mfa_key", &self.auth.mfa_key),
+                ("auth.jwt_key", &self.auth.jwt_key),
+                ("auth.caller_key", &self.auth.caller_key),
+                ("auth.mfa_key", &self.auth.mfa_key),
             ] {
-                anyhow::ensure!(
-                    !key.expose_secret().starts_with(DEV_KEY_PREFIX),
-                    "auth.{name} is the development key; set CLIPFED_AUTH__{}",
-                    name.to_uppercase()
-                );
+                kit::config::refuse_dev_key(name, key).map_err(anyhow::Error::msg)?;
             }
-            anyhow::ensure!(
-                self.s3.secret_key.expose_secret() != LOCAL_S3_SECRET,
-                "s3.secret_key is the local s3s-fs key; set CLIPFED_S3__SECRET_KEY"
-            );
+            self.s3.refuse_local_secret().map_err(anyhow::Error::msg)?;
         }
         Ok(())
     }

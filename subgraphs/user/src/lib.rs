@@ -24,11 +24,10 @@ use kit::server::Check;
 use tokio::sync::Semaphore;
 
 use crate::accounts::Accounts;
-use crate::config::{AvatarMode, Config};
+use crate::config::Config;
 use crate::domain::password::PasswordHasher;
 use crate::domain::secretbox::SecretBox;
 use crate::guard::LoginGuard;
-use crate::schema::AvatarUrls;
 use kit::token::TokenKeys;
 
 /// Migrations embedded in the binary.
@@ -60,15 +59,8 @@ pub async fn run(
         hash_slots: Arc::new(Semaphore::new(config.password.max_concurrent_hashes.max(1))),
     };
     let caller_key = CallerKey::new(&auth.caller_key).map_err(anyhow::Error::msg)?;
-    let avatars = match config.avatar.mode {
-        AvatarMode::Public => AvatarUrls::Public {
-            base_url: config.avatar.base_url.clone(),
-        },
-        AvatarMode::Presigned => AvatarUrls::Presigned {
-            presigner: kit::s3::Presigner::new(&config.s3).map_err(anyhow::Error::msg)?,
-            expires: Duration::from_secs(config.avatar.url_expiry_secs),
-        },
-    };
+    let avatars =
+        kit::s3::ObjectUrls::new(&config.avatar, &config.s3).map_err(anyhow::Error::msg)?;
     let schema = schema::build(accounts, avatars);
     let routes = kit::graphql_http::router(
         "/graphql",

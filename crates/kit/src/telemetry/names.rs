@@ -22,3 +22,7 @@ pub const DB_CLIENT_OPERATIONS: &str = "db_client_operations_total";
 pub const TOKIO_WORKERS: &str = "tokio_runtime_workers";
 pub const TOKIO_ALIVE_TASKS: &str = "tokio_runtime_alive_tasks";
 pub const TOKIO_GLOBAL_QUEUE_DEPTH: &str = "tokio_runtime_global_queue_depth";
+/// Outbox rows not yet published to Kafka.
+pub const OUTBOX_BACKLOG: &str = "clipfed_outbox_backlog";
+/// Outbox rows published.
+pub const OUTBOX_PUBLISHED: &str = "clipfed_outbox_published_total";

@@ -4,16 +4,18 @@ use std::collections::HashMap;
 
 use async_graphql::dataloader::Loader;
 
-use super::types::{AvatarUrls, User};
+use kit::s3::ObjectUrls;
+
+use super::types::User;
 use crate::accounts::Accounts;
 
 pub struct UserLoader {
     accounts: Accounts,
-    avatars: AvatarUrls,
+    avatars: ObjectUrls,
 }
 
 impl UserLoader {
-    pub fn new(accounts: Accounts, avatars: AvatarUrls) -> Self {
+    pub fn new(accounts: Accounts, avatars: ObjectUrls) -> Self {
         Self { accounts, avatars }
     }
 }

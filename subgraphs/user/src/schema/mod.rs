@@ -14,7 +14,8 @@ use crate::accounts::Accounts;
 pub use loader::UserLoader;
 pub use mutation::Mutation;
 pub use query::Query;
-pub use types::{AvatarUrls, User};
+pub use types::User;
+use kit::s3::ObjectUrls;
 
 /// The verified caller of the request (kit's hook attaches it; absent means anonymous).
 fn caller<'a>(ctx: &'a async_graphql::Context<'_>) -> &'a kit::caller::Caller {
@@ -31,7 +32,7 @@ fn client_addr(ctx: &async_graphql::Context<'_>) -> Option<std::net::IpAddr> {
 pub type UserSchema = Schema<Query, Mutation, EmptySubscription>;
 
 /// Builds the schema with its shared data.
-pub fn build(accounts: Accounts, avatars: AvatarUrls) -> UserSchema {
+pub fn build(accounts: Accounts, avatars: ObjectUrls) -> UserSchema {
     let loader = DataLoader::new(
         UserLoader::new(accounts.clone(), avatars.clone()),
         tokio::spawn,

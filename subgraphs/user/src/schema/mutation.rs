@@ -2,7 +2,9 @@
 
 use async_graphql::{Context, ID, Object, Result};
 
-use super::types::{AuthPayload, AvatarUrls, MfaOffer, User, parse_id};
+use kit::s3::ObjectUrls;
+
+use super::types::{AuthPayload, MfaOffer, User, parse_id};
 use super::{caller, client_addr};
 use crate::accounts::{Accounts, Session};
 
@@ -10,7 +12,7 @@ pub struct Mutation;
 
 fn payload(ctx: &Context<'_>, session: Session) -> AuthPayload {
     AuthPayload {
-        user: User::from_row(&session.user, ctx.data_unchecked::<AvatarUrls>()),
+        user: User::from_row(&session.user, ctx.data_unchecked::<ObjectUrls>()),
         access_token: session.tokens.access,
         refresh_token: session.tokens.refresh,
     }
@@ -30,7 +32,7 @@ impl Mutation {
             .data_unchecked::<Accounts>()
             .register(&username, &password)
             .await?;
-        Ok(User::from_row(&row, ctx.data_unchecked::<AvatarUrls>()))
+        Ok(User::from_row(&row, ctx.data_unchecked::<ObjectUrls>()))
     }
 
     /// Logs in; `code` (TOTP) is required once MFA is bound and each code works once. Attempts are
@@ -111,6 +113,6 @@ impl Mutation {
             .data_unchecked::<Accounts>()
             .set_avatar(parse_id(&user_id)?, &object_key)
             .await?;
-        Ok(User::from_row(&row, ctx.data_unchecked::<AvatarUrls>()))
+        Ok(User::from_row(&row, ctx.data_unchecked::<ObjectUrls>()))
     }
 }

@@ -3,32 +3,9 @@
 use async_graphql::{ID, SimpleObject};
 use chrono::{DateTime, Utc};
 
+use kit::s3::ObjectUrls;
+
 use crate::store::users::UserRow;
-
-/// Turns stored avatar object keys into URLs.
-#[derive(Clone, Debug)]
-pub enum AvatarUrls {
-    /// The bucket is public (or behind a CDN) at `base_url`, e.g. `https://cdn.example.com/avatars`.
-    Public { base_url: String },
-    /// The bucket is private: each URL is presigned and works for `expires`.
-    Presigned {
-        presigner: kit::s3::Presigner,
-        expires: std::time::Duration,
-    },
-}
-
-impl AvatarUrls {
-    /// The URL of an avatar object; empty when the user has none.
-    pub fn url(&self, key: Option<&str>) -> String {
-        let Some(key) = key else {
-            return String::new();
-        };
-        match self {
-            AvatarUrls::Public { base_url } => format!("{}/{key}", base_url.trim_end_matches('/')),
-            AvatarUrls::Presigned { presigner, expires } => presigner.get(key, *expires),
-        }
-    }
-}
 
 /// A clipfed account.
 #[derive(SimpleObject, Clone, Debug)]
@@ -48,7 +25,7 @@ pub struct User {
 }
 
 impl User {
-    pub fn from_row(row: &UserRow, avatars: &AvatarUrls) -> Self {
+    pub fn from_row(row: &UserRow, avatars: &ObjectUrls) -> Self {
         Self {
             id: ID(row.id.to_string()),
             username: row.username.clone(),

@@ -18,18 +18,6 @@ pub struct UserRow {
     pub deleted_at: Option<NaiveDateTime>,
 }
 
-/// `db_client_operations_total`, looked up once (it is counted on the entity hot path).
-fn operations() -> &'static prometheus::IntCounterVec {
-    static OPS: std::sync::OnceLock<prometheus::IntCounterVec> = std::sync::OnceLock::new();
-    OPS.get_or_init(|| {
-        kit::telemetry::metrics::counter_vec(
-            kit::telemetry::names::DB_CLIENT_OPERATIONS,
-            "Database queries by operation",
-            &["db_operation_name"],
-        )
-    })
-}
-
 const COLUMNS: &str = "id, username, password_hash, avatar_key, mfa_secret, mfa_pending, mfa_last_step, \
                        created_at, updated_at, deleted_at";
 
@@ -74,7 +62,7 @@ pub async fn by_ids(pool: &MySqlPool, ids: &[i64]) -> Result<Vec<UserRow>, sqlx:
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    operations().with_label_values(&["users.by_ids"]).inc();
+    kit::db::count_operation("users.by_ids");
     let mut q = QueryBuilder::new(format!(
         "SELECT {COLUMNS} FROM users WHERE deleted_at IS NULL AND id IN ("
     ));

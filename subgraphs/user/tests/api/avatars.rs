@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use kit::caller::Caller;
 use serde_json::json;
-use user::config::AvatarMode;
+use kit::s3::UrlMode;
 
 use crate::helpers::{id_of, spawn_app, spawn_app_with};
 
@@ -67,7 +67,7 @@ async fn a_presigned_avatar_url_fetches_the_stored_bytes_and_a_tampered_one_does
 #[tokio::test]
 async fn public_mode_joins_the_base_url_and_the_key() {
     let app = spawn_app_with(|c| {
-        c.avatar.mode = AvatarMode::Public;
+        c.avatar.mode = UrlMode::Public;
         c.avatar.base_url = "https://cdn.example.com/avatars/".into();
     })
     .await;

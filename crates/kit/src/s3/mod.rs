@@ -16,6 +16,9 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
+mod urls;
+pub use urls::{ObjectUrls, UrlConfig, UrlMode};
+
 /// Longest validity SigV4 allows.
 pub const MAX_EXPIRY: Duration = Duration::from_secs(7 * 24 * 3600);
 
@@ -29,6 +32,19 @@ pub struct S3Config {
     pub bucket: String,
     pub access_key: String,
     pub secret_key: SecretString,
+}
+
+/// The secret of the local s3s-fs (`clipfed up`); production refuses it.
+pub const LOCAL_SECRET: &str = "clipfed-local-secret";
+
+impl S3Config {
+    /// Refuses the local stack's secret (production must bring its own).
+    pub fn refuse_local_secret(&self) -> Result<(), String> {
+        if self.secret_key.expose_secret() == LOCAL_SECRET {
+            return Err("s3.secret_key is the local s3s-fs key; set CLIPFED_S3__SECRET_KEY".into());
+        }
+        Ok(())
+    }
 }
 
 /// Signs URLs for the objects of one bucket.

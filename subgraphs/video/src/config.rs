@@ -1,0 +1,124 @@
+//! The video service's configuration: embedded defaults (`config/default.toml`), then
+//! `CLIPFED_CONFIG`, then `CLIPFED_<SECTION>__<KEY>` variables.
+
+use kit::config::{DbConfig, HttpConfig, KafkaConfig, RedisConfig, TelemetryConfig};
+use secrecy::SecretString;
+use serde::Deserialize;
+
+/// The embedded defaults: they work on a fresh machine with `clipfed up`.
+pub const DEFAULTS: &str = include_str!("../config/default.toml");
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub http: HttpConfig,
+    pub db: DbConfig,
+    pub redis: RedisConfig,
+    pub kafka: KafkaConfig,
+    pub topics: Topics,
+    pub visits: VisitsConfig,
+    pub popular: PopularConfig,
+    pub cover: CoverConfig,
+    pub telemetry: TelemetryConfig,
+    pub auth: AuthConfig,
+    pub urls: kit::s3::UrlConfig,
+    pub s3: kit::s3::S3Config,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Topics {
+    pub visits: String,
+    pub visits_partitions: i32,
+    pub events: String,
+    pub events_partitions: i32,
+}
+
+/// The visit consumer.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VisitsConfig {
+    pub group: String,
+    pub max_batch: usize,
+    pub max_wait_ms: u64,
+    pub dedupe_retention_hours: u64,
+}
+
+/// The Redis ranking behind `popular`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PopularConfig {
+    pub capacity: u64,
+    pub cache_ttl_secs: u64,
+    pub check_secs: u64,
+}
+
+/// Cover extraction with ffmpeg.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CoverConfig {
+    pub ffmpeg: String,
+    pub ffprobe: String,
+    pub seek_secs: f64,
+    pub timeout_secs: u64,
+    pub concurrency: usize,
+    pub default_key: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthConfig {
+    /// Refuse development keys.
+    pub production: bool,
+    /// Key of the internal `x-clipfed-caller` header (shared by every clipfed process).
+    pub caller_key: SecretString,
+}
+
+impl Config {
+    /// Loads and checks the configuration.
+    pub fn load() -> anyhow::Result<Self> {
+        let cfg: Self = kit::config::load(DEFAULTS)?;
+        cfg.check()?;
+        Ok(cfg)
+    }
+
+    /// Production must not run on the development keys.
+    pub fn check(&self) -> anyhow::Result<()> {
+        if self.auth.production {
+            kit::config::refuse_dev_key("auth.caller_key", &self.auth.caller_key)
+                .map_err(anyhow::Error::msg)?;
+            self.s3.refuse_local_secret().map_err(anyhow::Error::msg)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(env: &[(&str, &str)]) -> Config {
+        let env = env.iter().map(|(k, v)| (k.to_string(), v.to_string()));
+        kit::config::load_from(DEFAULTS, None, env).unwrap()
+    }
+
+    #[test]
+    fn development_defaults_load_and_pass_outside_production() {
+        with(&[]).check().unwrap();
+    }
+
+    #[test]
+    fn production_refuses_the_development_keys() {
+        let err = with(&[("CLIPFED_AUTH__PRODUCTION", "true")])
+            .check()
+            .unwrap_err();
+        assert!(err.to_string().contains("auth.caller_key"), "{err}");
+        let err = with(&[
+            ("CLIPFED_AUTH__PRODUCTION", "true"),
+            ("CLIPFED_AUTH__CALLER_KEY", "a-real-caller-key-of-32-bytes-or-more"),
+        ])
+        .check()
+        .unwrap_err();
+        assert!(err.to_string().contains("s3.secret_key"), "{err}");
+    }
+}

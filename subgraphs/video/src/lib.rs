@@ -1,0 +1,200 @@
+//! The video subgraph: videos, the feed, uploader lists, the popular ranking and visit counts.
+//!
+//! Map: [`config`], [`domain`] (registration rules, event types), [`store`] (sqlx functions),
+//! [`catalog`] (use cases), [`ranking`] (the Redis sorted set behind `popular`), [`visits`] (the
+//! visit consumer), [`covers`] (ffmpeg cover extraction off the request path), [`schema`] (GraphQL,
+//! federation v2), [`error`], [`metrics`]. [`run`] serves on a listener until `shutdown`, with its
+//! background tasks: the outbox relay, the visit consumer, the ranking check and the cover worker.
+
+pub mod catalog;
+pub mod config;
+pub mod covers;
+pub mod domain;
+pub mod error;
+pub mod metrics;
+pub mod ranking;
+pub mod schema;
+pub mod store;
+pub mod visits;
+
+use std::future::Future;
+use std::time::Duration;
+
+use kit::caller::CallerKey;
+use kit::server::Check;
+use tokio::sync::watch;
+
+use crate::catalog::Catalog;
+use crate::config::Config;
+use crate::ranking::Ranking;
+
+/// Migrations embedded in the binary.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// Connects, migrates, rebuilds the ranking if Redis lost it, then serves until `shutdown`.
+pub async fn run(
+    config: Config,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let pool = kit::db::connect(&config.db, &MIGRATOR).await?;
+    kit::outbox::migrate(&pool).await?;
+    let redis = kit::cache::connect(&config.redis).await?;
+    let ranking = Ranking::new(
+        redis.clone(),
+        &config.db.database,
+        config.popular.capacity,
+        config.popular.cache_ttl_secs,
+    );
+    let producer = kit::kafka::Producer::new(&config.kafka)?;
+    let presigner = kit::s3::Presigner::new(&config.s3).map_err(anyhow::Error::msg)?;
+    let urls = kit::s3::ObjectUrls::new(&config.urls, &config.s3).map_err(anyhow::Error::msg)?;
+    let relay = kit::outbox::Relay::new(pool.clone(), producer.clone());
+    let (covers, cover_rx) = covers::queue();
+    let catalog = Catalog {
+        pool: pool.clone(),
+        ranking: ranking.clone(),
+        producer,
+        topics: config.topics.clone(),
+        relay: relay.notifier(),
+        covers: covers.clone(),
+    };
+    check_ranking(&catalog, config.popular.capacity).await;
+
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let stopped = move || {
+        let mut rx = stop_rx.clone();
+        async move {
+            let _ = rx.wait_for(|stop| *stop).await;
+        }
+    };
+    tokio::spawn(relay.run(stopped()));
+    tokio::spawn(consume_visits(config.clone(), catalog.clone(), stopped()));
+    tokio::spawn(background(config.clone(), catalog.clone(), stopped()));
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(config.cover.timeout_secs))
+        .build()?;
+    let worker = covers::CoverWorker {
+        cfg: config.cover.clone(),
+        pool: pool.clone(),
+        ranking,
+        presigner: presigner.clone(),
+        topics: config.topics.clone(),
+        relay: catalog.relay.clone(),
+        http: http.clone(),
+    };
+    let default_key = config.cover.default_key.clone();
+    tokio::spawn(async move {
+        covers::ensure_default(&http, &presigner, &default_key).await;
+        worker.run(covers, cover_rx).await;
+    });
+
+    let caller_key = CallerKey::new(&config.auth.caller_key).map_err(anyhow::Error::msg)?;
+    let schema = schema::build(
+        catalog,
+        urls,
+        schema::DefaultCover(config.cover.default_key.clone()),
+    );
+    let routes = kit::graphql_http::router(
+        "/graphql",
+        schema,
+        Some(caller_key.graphql_hook()),
+        config.http.body_limit,
+    );
+    let checks = vec![
+        Check::new("mysql", move || {
+            let pool = pool.clone();
+            async move { kit::db::ping(&pool).await.map_err(|e| e.to_string()) }
+        }),
+        Check::new("redis", move || {
+            let redis = redis.clone();
+            async move { kit::cache::ping(&redis).await }
+        }),
+    ];
+    let app = kit::server::app(routes, checks, config.http.body_limit);
+    tracing::info!(server.address = %listener.local_addr()?, "video subgraph listening");
+    kit::server::serve(
+        listener,
+        app,
+        async move {
+            shutdown.await;
+            let _ = stop_tx.send(true);
+        },
+        Duration::from_secs(config.http.shutdown_grace_secs),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Rebuilds the Redis ranking from MySQL when Redis lost it (first start, flush, failover).
+async fn check_ranking(catalog: &Catalog, capacity: u64) {
+    match catalog.ranking.is_built().await {
+        Ok(true) => return,
+        Ok(false) => {}
+        Err(err) => {
+            tracing::warn!(error.message = %err, "ranking check failed");
+            return;
+        }
+    }
+    let top = match store::videos::top_counts(&catalog.pool, capacity as i64).await {
+        Ok(top) => top,
+        Err(err) => {
+            tracing::warn!(error.message = %err, "reading visit counts failed");
+            return;
+        }
+    };
+    match catalog.ranking.rebuild(&top).await {
+        Ok(()) => {
+            metrics::ranking_rebuilt();
+            tracing::info!(videos = top.len(), "popular ranking rebuilt from MySQL");
+        }
+        Err(err) => tracing::warn!(error.message = %err, "ranking rebuild failed"),
+    }
+}
+
+/// Creates the topics (retrying while the broker is away), then folds visits until `stop`.
+async fn consume_visits(config: Config, catalog: Catalog, stop: impl Future<Output = ()>) {
+    tokio::pin!(stop);
+    let topics = [
+        kit::kafka::TopicSpec::new(&config.topics.visits, config.topics.visits_partitions),
+        kit::kafka::TopicSpec::new(&config.topics.events, config.topics.events_partitions),
+    ];
+    let mut wait = Duration::from_millis(200);
+    while let Err(err) = kit::kafka::ensure_topics(&config.kafka.brokers, &topics).await {
+        tracing::warn!(error.message = %err, "creating topics failed; retrying");
+        tokio::select! {
+            _ = &mut stop => return,
+            _ = tokio::time::sleep(wait) => {}
+        }
+        wait = (wait * 2).min(Duration::from_secs(10));
+    }
+    let spec = kit::kafka::ConsumerSpec {
+        brokers: config.kafka.brokers.clone(),
+        group: config.visits.group.clone(),
+        topics: vec![config.topics.visits.clone()],
+        max_batch: config.visits.max_batch,
+        max_wait: Duration::from_millis(config.visits.max_wait_ms),
+    };
+    let handler = |batch: Vec<kit::kafka::Record>| {
+        let catalog = catalog.clone();
+        async move { visits::handle(&catalog, &batch).await }
+    };
+    if let Err(err) = kit::kafka::run_consumer(spec, handler, stop).await {
+        tracing::error!(error.message = %err, "visit consumer stopped");
+    }
+}
+
+/// Periodic upkeep: the ranking check and pruning of applied visit ids.
+async fn background(config: Config, catalog: Catalog, stop: impl Future<Output = ()>) {
+    tokio::pin!(stop);
+    let retention = Duration::from_secs(config.visits.dedupe_retention_hours * 3600);
+    let mut check = tokio::time::interval(Duration::from_secs(config.popular.check_secs.max(1)));
+    let mut prune = tokio::time::interval(visits::PRUNE_EVERY);
+    loop {
+        tokio::select! {
+            _ = &mut stop => return,
+            _ = check.tick() => check_ranking(&catalog, config.popular.capacity).await,
+            _ = prune.tick() => visits::prune(&catalog.pool, retention).await,
+        }
+    }
+}

@@ -1,0 +1,54 @@
+//! Business metrics of the video service (RED metrics per operation come from kit's middleware).
+
+use kit::telemetry::metrics::counter;
+
+pub fn published() {
+    counter("clipfed_video_published_total", "Videos registered").inc();
+}
+
+pub fn deleted() {
+    counter("clipfed_video_deleted_total", "Videos deleted").inc();
+}
+
+pub fn visits_applied(n: u64) {
+    counter(
+        "clipfed_video_visits_applied_total",
+        "Visit events folded into counts (replays excluded)",
+    )
+    .inc_by(n);
+}
+
+pub fn malformed_visit() {
+    counter(
+        "clipfed_video_visits_malformed_total",
+        "Visit records skipped because they could not be parsed",
+    )
+    .inc();
+}
+
+pub fn popular_fallback() {
+    counter(
+        "clipfed_video_popular_fallbacks_total",
+        "Popular pages served from MySQL because Redis failed",
+    )
+    .inc();
+}
+
+pub fn ranking_rebuilt() {
+    counter(
+        "clipfed_video_ranking_rebuilds_total",
+        "Times the Redis ranking was rebuilt from MySQL",
+    )
+    .inc();
+}
+
+/// `outcome`: `extracted`, `default` (no ffmpeg or undecodable) or `error` (retried at restart).
+pub fn cover(outcome: &str) {
+    kit::telemetry::metrics::counter_vec(
+        "clipfed_video_covers_total",
+        "Cover extractions by outcome",
+        &["outcome"],
+    )
+    .with_label_values(&[outcome])
+    .inc();
+}

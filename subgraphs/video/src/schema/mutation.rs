@@ -1,0 +1,65 @@
+//! Writes: registering a finished upload, deleting a video, recording a visit.
+
+use async_graphql::{Context, ID, InputObject, Object, Result};
+
+use super::caller;
+use super::types::{Video, parse_id};
+use crate::catalog::Catalog;
+use crate::domain::video::NewVideo;
+
+/// A finished upload, as the upload service reports it.
+#[derive(InputObject)]
+pub struct RegisterVideoInput {
+    /// The upload session id: registering it again returns the same video.
+    pub upload_id: String,
+    /// The uploader (the token's user when the upload was created).
+    pub author_id: ID,
+    /// The object key in the bucket.
+    pub object_key: String,
+    /// 1-100 characters.
+    pub title: String,
+    /// At most 5000 characters.
+    #[graphql(default)]
+    pub description: String,
+    pub size_bytes: Option<i64>,
+    pub checksum: Option<String>,
+    pub content_type: Option<String>,
+}
+
+pub struct Mutation;
+
+#[Object]
+impl Mutation {
+    /// Records a finished upload as a video (upload service only; idempotent per upload id).
+    async fn register_video(&self, ctx: &Context<'_>, input: RegisterVideoInput) -> Result<Video> {
+        caller(ctx).require_service("upload")?;
+        let new = NewVideo {
+            upload_id: input.upload_id,
+            author_id: parse_id(&input.author_id)?,
+            object_key: input.object_key,
+            title: input.title,
+            description: input.description,
+            size_bytes: input.size_bytes,
+            checksum: input.checksum,
+            content_type: input.content_type,
+        };
+        Ok(Video(ctx.data_unchecked::<Catalog>().register(new).await?))
+    }
+
+    /// Deletes one of the caller's videos (needs a token; only the uploader may).
+    async fn delete_video(&self, ctx: &Context<'_>, id: ID) -> Result<bool> {
+        let user = caller(ctx).require_user()?;
+        ctx.data_unchecked::<Catalog>()
+            .delete(user, parse_id(&id)?)
+            .await?;
+        Ok(true)
+    }
+
+    /// Records one visit of a video (anyone may); counts and the ranking follow within seconds.
+    async fn record_visit(&self, ctx: &Context<'_>, video_id: ID) -> Result<bool> {
+        ctx.data_unchecked::<Catalog>()
+            .record_visit(parse_id(&video_id)?)
+            .await?;
+        Ok(true)
+    }
+}

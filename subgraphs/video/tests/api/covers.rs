@@ -1,0 +1,111 @@
+//! Covers: a frame extracted by ffmpeg off the registration path (also from videos shorter than
+//! the seek point), the default cover when ffmpeg is missing or the bytes are not a video.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+/// A real MP4 of `secs` seconds, made by ffmpeg (installed by `clipfed test`).
+fn make_video(secs: f64) -> Vec<u8> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v.mp4");
+    let status = std::process::Command::new("ffmpeg")
+        .args(["-v", "error", "-f", "lavfi", "-i"])
+        .arg(format!("testsrc=duration={secs}:size=320x240:rate=10"))
+        .args(["-pix_fmt", "yuv420p"])
+        .arg(&path)
+        .status()
+        .expect("ffmpeg is installed (`cargo run -p clipfed -- test` installs it)");
+    assert!(status.success());
+    std::fs::read(path).unwrap()
+}
+
+/// Puts `bytes` at `key` in the test bucket.
+async fn put(app: &TestApp, key: &str, bytes: Vec<u8>) {
+    let presigner = kit::s3::Presigner::new(&app.config.s3).unwrap();
+    let res = reqwest::Client::new()
+        .put(presigner.put(key, Duration::from_secs(300)))
+        .body(bytes)
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success(), "{}", res.status());
+}
+
+async fn register_object(app: &TestApp, key: &str) -> i64 {
+    let mut i = input(&testkit::unique("up"), 3, "cover test");
+    i["objectKey"] = json!(key);
+    let body = app.register_as(&upload_service(), i).await;
+    id_in(&body["data"]["registerVideo"])
+}
+
+async fn cover_of(app: &TestApp, id: i64) -> Value {
+    let body = app
+        .gql(
+            "query($id: ID!) { video(id: $id) { coverUrl durationMs } }",
+            json!({"id": id.to_string()}),
+        )
+        .await;
+    body["data"]["video"].clone()
+}
+
+async fn fetch(url: &str) -> Vec<u8> {
+    let res = reqwest::get(url).await.unwrap();
+    assert!(res.status().is_success(), "GET {url}: {}", res.status());
+    res.bytes().await.unwrap().to_vec()
+}
+
+#[tokio::test]
+async fn a_frame_becomes_the_cover_and_the_duration_is_probed() {
+    testkit::require_s3();
+    let app = spawn_app().await;
+    let long_key = format!("videos/{}.mp4", testkit::unique("long"));
+    let short_key = format!("videos/{}.mp4", testkit::unique("short"));
+    put(&app, &long_key, make_video(2.0)).await;
+    put(&app, &short_key, make_video(0.4)).await;
+    let long = register_object(&app, &long_key).await;
+    let short = register_object(&app, &short_key).await;
+    for (id, min_ms, max_ms) in [(long, 1500, 2500), (short, 200, 900)] {
+        let want = format!("covers/{id}.jpg");
+        eventually(60, "cover extracted", || async {
+            cover_of(&app, id).await["coverUrl"]
+                .as_str()
+                .is_some_and(|u| u.contains(&want))
+        })
+        .await;
+        let video = cover_of(&app, id).await;
+        let jpeg = fetch(video["coverUrl"].as_str().unwrap()).await;
+        assert_eq!(&jpeg[..3], &[0xFF, 0xD8, 0xFF], "a JPEG");
+        let ms = video["durationMs"].as_i64().unwrap();
+        assert!((min_ms..=max_ms).contains(&ms), "duration {ms}");
+    }
+    let text = app.metrics().await;
+    assert_eq!(metric(&text, "clipfed_video_covers_total{outcome=\"extracted\"}"), 2.0);
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn without_ffmpeg_or_with_bad_bytes_the_default_cover_stays() {
+    testkit::require_s3();
+    for ffmpeg in ["ffmpeg", "/nonexistent/ffmpeg"] {
+        let app = spawn_app_with(|c| c.cover.ffmpeg = ffmpeg.into()).await;
+        let key = format!("videos/{}.mp4", testkit::unique("text"));
+        put(&app, &key, b"this is not a video at all".to_vec()).await;
+        let id = register_object(&app, &key).await;
+        let series = "clipfed_video_covers_total{outcome=\"default\"}";
+        let before = metric(&app.metrics().await, series);
+        eventually(30, "cover settled", || async {
+            metric(&app.metrics().await, series) > before
+        })
+        .await;
+        let video = cover_of(&app, id).await;
+        let url = video["coverUrl"].as_str().unwrap().to_owned();
+        assert!(url.contains(&app.config.cover.default_key), "{ffmpeg}: {url}");
+        assert_eq!(video["durationMs"], Value::Null);
+        // The service put the default cover in the bucket at start-up.
+        assert_eq!(&fetch(&url).await[..4], b"\x89PNG");
+        app.cleanup().await;
+    }
+}

@@ -1,0 +1,107 @@
+//! Visits: recorded through Kafka, folded into counts in batches, once per event id, and the
+//! popular ranking follows them.
+
+use serde_json::json;
+use video::domain::events::VisitEvent;
+
+use crate::helpers::*;
+
+async fn visit_count(app: &TestApp, id: i64) -> i64 {
+    let body = app
+        .gql(
+            "query($id: ID!) { video(id: $id) { visitCount } }",
+            json!({"id": id.to_string()}),
+        )
+        .await;
+    body["data"]["video"]["visitCount"].as_i64().unwrap_or(-1)
+}
+
+#[tokio::test]
+async fn popular_order_follows_visits_after_the_consumer_runs() {
+    let app = spawn_app().await;
+    let a = app.publish(1, "a").await;
+    let b = app.publish(1, "b").await;
+    let c = app.publish(1, "c").await;
+    for (id, n) in [(a, 2), (b, 5), (c, 1)] {
+        for _ in 0..n {
+            let body = app.visit(id).await;
+            assert_eq!(body["data"]["recordVisit"], true, "{body}");
+        }
+    }
+    eventually(60, "visits folded", || async { visit_count(&app, b).await == 5 }).await;
+    eventually(10, "ranking updated", || async {
+        app.popular_ids(0, 10).await == vec![b, a, c]
+    })
+    .await;
+    assert_eq!(visit_count(&app, a).await, 2);
+    assert_eq!(visit_count(&app, c).await, 1);
+    let body = app
+        .gql("query { popular(pageNum: 0, pageSize: 2) { items { id visitCount } total } }", json!({}))
+        .await;
+    let page = &body["data"]["popular"];
+    assert_eq!(page["items"][0]["visitCount"], 5, "{body}");
+    assert_eq!(page["total"], 3);
+    assert_eq!(app.popular_ids(1, 2).await, vec![c]);
+    assert_eq!(app.popular_ids(5, 2).await, Vec::<i64>::new());
+    let bad = app.gql("query { popular(pageSize: -1) { total } }", json!({})).await;
+    assert_eq!(code(&bad), Some(10002));
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn replayed_visit_events_are_counted_once() {
+    let app = spawn_app().await;
+    let v = app.publish(1, "replayed").await;
+    let producer = kit::kafka::Producer::new(&app.config.kafka).unwrap();
+    let events: Vec<VisitEvent> = (0..20)
+        .map(|_| VisitEvent {
+            id: kit::id::next_id(),
+            video_id: v,
+            at_ms: chrono::Utc::now().timestamp_millis(),
+        })
+        .collect();
+    // Every event sent three times (a producer retry, a replay, a re-run of a batch), plus a
+    // malformed record that must be skipped, not block the partition.
+    let topic = app.config.topics.visits.clone();
+    for _ in 0..3 {
+        for e in &events {
+            let payload = serde_json::to_vec(e).unwrap();
+            producer
+                .send(&topic, v.to_string().as_bytes(), &payload)
+                .await
+                .unwrap();
+        }
+    }
+    producer
+        .send(&topic, v.to_string().as_bytes(), b"{not json")
+        .await
+        .unwrap();
+    let consumed = format!(
+        "messaging_client_consumed_messages_total{{messaging_consumer_group_name=\"{}\",messaging_destination_name=\"{topic}\",outcome=\"ok\"}}",
+        app.config.visits.group
+    );
+    eventually(60, "all 61 records processed", || async {
+        metric(&app.metrics().await, &consumed) >= 61.0
+    })
+    .await;
+    assert_eq!(visit_count(&app, v).await, 20);
+    let text = app.metrics().await;
+    assert_eq!(metric(&text, "clipfed_video_visits_applied_total"), 20.0);
+    assert_eq!(metric(&text, "clipfed_video_visits_malformed_total"), 1.0);
+    assert_eq!(app.popular_ids(0, 10).await, vec![v]);
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn visits_of_unknown_or_malformed_ids_are_refused() {
+    let app = spawn_app().await;
+    let body = app.visit(123_456).await;
+    assert_eq!(code(&body), Some(12001), "{body}");
+    let body = app
+        .gql("mutation { recordVisit(videoId: \"abc\") }", json!({}))
+        .await;
+    assert_eq!(code(&body), Some(10002), "{body}");
+    let body = app.gql("mutation { recordVisit }", json!({})).await;
+    assert_eq!(code(&body), Some(10002), "{body}");
+    app.cleanup().await;
+}
