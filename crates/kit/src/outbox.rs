@@ -148,11 +148,13 @@ impl Relay {
 
     /// Deletes rows sent longer ago than [`KEEP_SENT`] (`ix_outbox_unsent`).
     async fn purge(&self) -> Result<u64, sqlx::Error> {
-        let cutoff = Utc::now().naive_utc() - chrono::Duration::from_std(KEEP_SENT).unwrap_or_default();
-        let done = sqlx::query("DELETE FROM outbox WHERE sent_at IS NOT NULL AND sent_at < ? LIMIT 10000")
-            .bind(cutoff)
-            .execute(&self.pool)
-            .await?;
+        let cutoff =
+            Utc::now().naive_utc() - chrono::Duration::from_std(KEEP_SENT).unwrap_or_default();
+        let done =
+            sqlx::query("DELETE FROM outbox WHERE sent_at IS NOT NULL AND sent_at < ? LIMIT 10000")
+                .bind(cutoff)
+                .execute(&self.pool)
+                .await?;
         Ok(done.rows_affected())
     }
 

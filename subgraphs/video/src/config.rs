@@ -115,7 +115,10 @@ mod tests {
         assert!(err.to_string().contains("auth.caller_key"), "{err}");
         let err = with(&[
             ("CLIPFED_AUTH__PRODUCTION", "true"),
-            ("CLIPFED_AUTH__CALLER_KEY", "a-real-caller-key-of-32-bytes-or-more"),
+            (
+                "CLIPFED_AUTH__CALLER_KEY",
+                "a-real-caller-key-of-32-bytes-or-more",
+            ),
         ])
         .check()
         .unwrap_err();

@@ -107,7 +107,10 @@ impl CoverWorker {
                 return;
             }
         };
-        if let Err(err) = self.record(id, status, cover_key.as_deref(), duration).await {
+        if let Err(err) = self
+            .record(id, status, cover_key.as_deref(), duration)
+            .await
+        {
             tracing::warn!(error.message = %err, "recording the cover failed");
             metrics::cover("error");
             return;
@@ -147,10 +150,18 @@ impl CoverWorker {
     /// One JPEG frame at `seek` seconds; empty when the video is shorter.
     async fn frame(&self, source: &str, seek: f64) -> Result<Vec<u8>, Failure> {
         let mut cmd = Command::new(&self.cfg.ffmpeg);
-        cmd.args(["-nostdin", "-v", "error", "-ss", &seek.to_string(), "-i", source])
-            .args(["-frames:v", "1", "-vf"])
-            .arg(format!("scale='min({MAX_WIDTH},iw)':-2"))
-            .args(["-f", "image2", "-c:v", "mjpeg", "-q:v", "4", "pipe:1"]);
+        cmd.args([
+            "-nostdin",
+            "-v",
+            "error",
+            "-ss",
+            &seek.to_string(),
+            "-i",
+            source,
+        ])
+        .args(["-frames:v", "1", "-vf"])
+        .arg(format!("scale='min({MAX_WIDTH},iw)':-2"))
+        .args(["-f", "image2", "-c:v", "mjpeg", "-q:v", "4", "pipe:1"]);
         let out = self.output(cmd).await?;
         if !out.status.success() {
             let why = String::from_utf8_lossy(&out.stderr).trim().to_owned();
@@ -193,7 +204,15 @@ impl CoverWorker {
         duration: Option<i64>,
     ) -> Result<(), sqlx::Error> {
         let mut tx = self.pool.begin().await?;
-        videos::set_cover(&mut tx, id, status, cover_key, duration, Utc::now().naive_utc()).await?;
+        videos::set_cover(
+            &mut tx,
+            id,
+            status,
+            cover_key,
+            duration,
+            Utc::now().naive_utc(),
+        )
+        .await?;
         if let Some(cover_key) = cover_key {
             let event = VideoEvent::CoverReady {
                 id: kit::id::next_id(),
@@ -201,8 +220,13 @@ impl CoverWorker {
                 cover_key: cover_key.to_owned(),
             };
             let payload = serde_json::to_vec(&event).unwrap_or_default();
-            kit::outbox::enqueue(&mut tx, &self.topics.events, id.to_string().as_bytes(), &payload)
-                .await?;
+            kit::outbox::enqueue(
+                &mut tx,
+                &self.topics.events,
+                id.to_string().as_bytes(),
+                &payload,
+            )
+            .await?;
         }
         tx.commit().await?;
         self.relay.notify_one();
@@ -231,8 +255,13 @@ pub async fn ensure_default(http: &reqwest::Client, presigner: &kit::s3::Presign
         .send()
         .await;
     match put {
-        Ok(r) if r.status().is_success() => tracing::info!(object.key = key, "default cover uploaded"),
-        Ok(r) => tracing::warn!(http.response.status_code = r.status().as_u16(), "default cover upload refused"),
+        Ok(r) if r.status().is_success() => {
+            tracing::info!(object.key = key, "default cover uploaded")
+        }
+        Ok(r) => tracing::warn!(
+            http.response.status_code = r.status().as_u16(),
+            "default cover upload refused"
+        ),
         Err(err) => tracing::warn!(error.message = %err, "default cover upload failed"),
     }
 }

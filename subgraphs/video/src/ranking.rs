@@ -26,7 +26,12 @@ pub struct Ranking {
 }
 
 impl Ranking {
-    pub fn new(redis: ConnectionManager, namespace: &str, capacity: u64, row_ttl_secs: u64) -> Self {
+    pub fn new(
+        redis: ConnectionManager,
+        namespace: &str,
+        capacity: u64,
+        row_ttl_secs: u64,
+    ) -> Self {
         Self {
             redis,
             rank_key: format!("{namespace}:popular"),
@@ -115,7 +120,8 @@ impl Ranking {
         }
         let keys: Vec<String> = ids.iter().map(|id| self.row_key(*id)).collect();
         let mut conn = self.redis.clone();
-        let raw: Vec<Option<Vec<u8>>> = redis::cmd("MGET").arg(&keys).query_async(&mut conn).await?;
+        let raw: Vec<Option<Vec<u8>>> =
+            redis::cmd("MGET").arg(&keys).query_async(&mut conn).await?;
         Ok(raw
             .into_iter()
             .map(|r| r.and_then(|bytes| serde_json::from_slice(&bytes).ok()))

@@ -73,7 +73,10 @@ mod tests {
         let urls = ObjectUrls::Public {
             base_url: "https://cdn.example.com/c/".into(),
         };
-        assert_eq!(urls.url(Some("a/b.png")), "https://cdn.example.com/c/a/b.png");
+        assert_eq!(
+            urls.url(Some("a/b.png")),
+            "https://cdn.example.com/c/a/b.png"
+        );
         assert_eq!(urls.url(None), "");
     }
 }

@@ -11,11 +11,11 @@ use async_graphql::dataloader::DataLoader;
 use async_graphql::{EmptySubscription, Schema};
 
 use crate::accounts::Accounts;
+use kit::s3::ObjectUrls;
 pub use loader::UserLoader;
 pub use mutation::Mutation;
 pub use query::Query;
 pub use types::User;
-use kit::s3::ObjectUrls;
 
 /// The verified caller of the request (kit's hook attaches it; absent means anonymous).
 fn caller<'a>(ctx: &'a async_graphql::Context<'_>) -> &'a kit::caller::Caller {

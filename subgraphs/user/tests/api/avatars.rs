@@ -3,8 +3,8 @@
 use std::time::Duration;
 
 use kit::caller::Caller;
-use serde_json::json;
 use kit::s3::UrlMode;
+use serde_json::json;
 
 use crate::helpers::{id_of, spawn_app, spawn_app_with};
 

@@ -83,7 +83,9 @@ pub fn check_key(key: &str) -> Result<(), VideoError> {
     if key.is_empty()
         || key.len() > MAX_KEY_BYTES
         || key.starts_with('/')
-        || key.split('/').any(|seg| seg.is_empty() || seg == "." || seg == "..")
+        || key
+            .split('/')
+            .any(|seg| seg.is_empty() || seg == "." || seg == "..")
         || key.chars().any(char::is_control)
     {
         return Err(VideoError::Invalid(

@@ -15,7 +15,11 @@ use crate::store::videos::VideoRow;
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Long(pub i64);
-async_graphql::scalar!(Long, "Long", "A 64-bit integer, e.g. milliseconds since the epoch.");
+async_graphql::scalar!(
+    Long,
+    "Long",
+    "A 64-bit integer, e.g. milliseconds since the epoch."
+);
 
 /// The default cover's object key (videos whose cover is not extracted show it).
 #[derive(Clone)]

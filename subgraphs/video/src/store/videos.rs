@@ -53,7 +53,8 @@ pub const FEED: &str = concat!(
     " FROM videos WHERE deleted_at IS NULL AND created_at > ? ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?"
 );
 /// `ix_videos_feed`, index only.
-pub const COUNT_FEED: &str = "SELECT COUNT(*) FROM videos WHERE deleted_at IS NULL AND created_at > ?";
+pub const COUNT_FEED: &str =
+    "SELECT COUNT(*) FROM videos WHERE deleted_at IS NULL AND created_at > ?";
 /// `ix_videos_author`: equality on the author, then the index order.
 pub const BY_AUTHOR: &str = concat!(
     "SELECT ",
@@ -106,9 +107,9 @@ pub async fn insert(
 pub async fn by_upload(pool: &MySqlPool, upload_id: &str) -> Result<Option<VideoRow>, sqlx::Error> {
     op("videos.by_upload");
     sqlx::query_as(BY_UPLOAD)
-    .bind(upload_id)
-    .fetch_optional(pool)
-    .await
+        .bind(upload_id)
+        .fetch_optional(pool)
+        .await
 }
 
 /// Live videos among `ids`, in one query whatever the batch size (`PRIMARY`).
@@ -139,15 +140,18 @@ pub async fn feed(
 ) -> Result<Vec<VideoRow>, sqlx::Error> {
     op("videos.feed");
     sqlx::query_as(FEED)
-    .bind(after.unwrap_or(NaiveDateTime::MIN))
-    .bind(limit)
-    .bind(offset)
-    .fetch_all(pool)
-    .await
+        .bind(after.unwrap_or(NaiveDateTime::MIN))
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(pool)
+        .await
 }
 
 /// How many live videos the feed has after `after` (`ix_videos_feed`).
-pub async fn count_feed(pool: &MySqlPool, after: Option<NaiveDateTime>) -> Result<i64, sqlx::Error> {
+pub async fn count_feed(
+    pool: &MySqlPool,
+    after: Option<NaiveDateTime>,
+) -> Result<i64, sqlx::Error> {
     op("videos.count_feed");
     sqlx::query_scalar(COUNT_FEED)
         .bind(after.unwrap_or(NaiveDateTime::MIN))
@@ -164,11 +168,11 @@ pub async fn by_author(
 ) -> Result<Vec<VideoRow>, sqlx::Error> {
     op("videos.by_author");
     sqlx::query_as(BY_AUTHOR)
-    .bind(author_id)
-    .bind(limit)
-    .bind(offset)
-    .fetch_all(pool)
-    .await
+        .bind(author_id)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(pool)
+        .await
 }
 
 /// Live video counts of `authors`, one query per batch (`ix_videos_author`); absent means 0.
@@ -199,19 +203,16 @@ pub async fn most_visited(
 ) -> Result<Vec<VideoRow>, sqlx::Error> {
     op("videos.most_visited");
     sqlx::query_as(MOST_VISITED)
-    .bind(limit)
-    .bind(offset)
-    .fetch_all(pool)
-    .await
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(pool)
+        .await
 }
 
 /// Id and visit count of the `limit` most visited live videos (`ix_videos_visits`, index only).
 pub async fn top_counts(pool: &MySqlPool, limit: i64) -> Result<Vec<(i64, i64)>, sqlx::Error> {
     op("videos.top_counts");
-    sqlx::query_as(TOP_COUNTS)
-    .bind(limit)
-    .fetch_all(pool)
-    .await
+    sqlx::query_as(TOP_COUNTS).bind(limit).fetch_all(pool).await
 }
 
 /// Current visit counts of live videos among `ids` (`PRIMARY`).
@@ -220,8 +221,9 @@ pub async fn visit_counts(pool: &MySqlPool, ids: &[i64]) -> Result<Vec<(i64, i64
         return Ok(Vec::new());
     }
     op("videos.visit_counts");
-    let mut q =
-        QueryBuilder::new("SELECT id, visit_count FROM videos WHERE deleted_at IS NULL AND id IN (");
+    let mut q = QueryBuilder::new(
+        "SELECT id, visit_count FROM videos WHERE deleted_at IS NULL AND id IN (",
+    );
     let mut list = q.separated(", ");
     for id in ids {
         list.push_bind(*id);
@@ -275,7 +277,10 @@ pub async fn set_cover(
 }
 
 /// Videos whose cover is still to be extracted, oldest first (`ix_videos_cover`).
-pub async fn pending_covers(pool: &MySqlPool, limit: i64) -> Result<Vec<(i64, String)>, sqlx::Error> {
+pub async fn pending_covers(
+    pool: &MySqlPool,
+    limit: i64,
+) -> Result<Vec<(i64, String)>, sqlx::Error> {
     op("videos.pending_covers");
     sqlx::query_as(
         "SELECT id, object_key FROM videos WHERE cover_status = 0 AND deleted_at IS NULL ORDER BY id LIMIT ?",

@@ -82,7 +82,10 @@ async fn a_frame_becomes_the_cover_and_the_duration_is_probed() {
         assert!((min_ms..=max_ms).contains(&ms), "duration {ms}");
     }
     let text = app.metrics().await;
-    assert_eq!(metric(&text, "clipfed_video_covers_total{outcome=\"extracted\"}"), 2.0);
+    assert_eq!(
+        metric(&text, "clipfed_video_covers_total{outcome=\"extracted\"}"),
+        2.0
+    );
     app.cleanup().await;
 }
 
@@ -102,7 +105,10 @@ async fn without_ffmpeg_or_with_bad_bytes_the_default_cover_stays() {
         .await;
         let video = cover_of(&app, id).await;
         let url = video["coverUrl"].as_str().unwrap().to_owned();
-        assert!(url.contains(&app.config.cover.default_key), "{ffmpeg}: {url}");
+        assert!(
+            url.contains(&app.config.cover.default_key),
+            "{ffmpeg}: {url}"
+        );
         assert_eq!(video["durationMs"], Value::Null);
         // The service put the default cover in the bucket at start-up.
         assert_eq!(&fetch(&url).await[..4], b"\x89PNG");

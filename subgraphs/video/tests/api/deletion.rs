@@ -26,7 +26,10 @@ async fn a_deleted_video_is_hidden_everywhere() {
     assert_eq!(body["data"]["deleteVideo"], true, "{body}");
 
     let one = app
-        .gql("query($id: ID!) { video(id: $id) { id } }", json!({"id": gone.to_string()}))
+        .gql(
+            "query($id: ID!) { video(id: $id) { id } }",
+            json!({"id": gone.to_string()}),
+        )
         .await;
     assert_eq!(one["data"]["video"], serde_json::Value::Null);
     let ents = app
@@ -36,11 +39,16 @@ async fn a_deleted_video_is_hidden_everywhere() {
         )
         .await;
     assert_eq!(ents["data"]["_entities"], json!([null]), "{ents}");
-    let feed = app.gql("query { feed { items { id } total } }", json!({})).await;
+    let feed = app
+        .gql("query { feed { items { id } total } }", json!({}))
+        .await;
     assert_eq!(ids_of(&feed["data"]["feed"]["items"]), vec![keep]);
     assert_eq!(feed["data"]["feed"]["total"], 1);
     let list = app
-        .gql("query { videosByAuthor(userId: \"5\") { items { id } total } }", json!({}))
+        .gql(
+            "query { videosByAuthor(userId: \"5\") { items { id } total } }",
+            json!({}),
+        )
         .await;
     assert_eq!(ids_of(&list["data"]["videosByAuthor"]["items"]), vec![keep]);
     assert_eq!(list["data"]["videosByAuthor"]["total"], 1);
@@ -79,6 +87,10 @@ async fn only_the_uploader_deletes() {
     let still = app
         .gql("query($id: ID!) { video(id: $id) { id } }", vars)
         .await;
-    assert_eq!(id_in(&still["data"]["video"]), v, "refused deletes change nothing");
+    assert_eq!(
+        id_in(&still["data"]["video"]),
+        v,
+        "refused deletes change nothing"
+    );
     app.cleanup().await;
 }

@@ -49,7 +49,11 @@ async fn published_and_deleted_events_reach_kafka_in_order() {
             .await
             .expect("events within 60 s")
             .unwrap();
-        assert_eq!(key.as_deref(), Some(v.to_string().as_bytes()), "keyed by video");
+        assert_eq!(
+            key.as_deref(),
+            Some(v.to_string().as_bytes()),
+            "keyed by video"
+        );
         got.push(event.unwrap());
     }
     match &got[0] {

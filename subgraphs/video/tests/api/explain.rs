@@ -19,7 +19,9 @@ async fn every_read_uses_its_index_without_a_scan_or_sort() {
         );
         q.push_values(0..1000, |mut row, i| {
             let n = chunk * 1000 + i;
-            let at = chrono::DateTime::from_timestamp(1_700_000_000 + n, 0).unwrap().naive_utc();
+            let at = chrono::DateTime::from_timestamp(1_700_000_000 + n, 0)
+                .unwrap()
+                .naive_utc();
             row.push_bind(n + 1)
                 .push_bind(n % 300)
                 .push_bind(format!("u{n}"))
@@ -33,9 +35,14 @@ async fn every_read_uses_its_index_without_a_scan_or_sort() {
         });
         q.build().execute(&mut conn).await.unwrap();
     }
-    sqlx::raw_sql("ANALYZE TABLE videos").execute(&mut conn).await.unwrap();
+    sqlx::raw_sql("ANALYZE TABLE videos")
+        .execute(&mut conn)
+        .await
+        .unwrap();
 
-    let recent = chrono::DateTime::from_timestamp(1_700_002_900, 0).unwrap().naive_utc();
+    let recent = chrono::DateTime::from_timestamp(1_700_002_900, 0)
+        .unwrap()
+        .naive_utc();
     let cases = [
         ("feed", videos::FEED, "ix_videos_feed"),
         ("count_feed", videos::COUNT_FEED, "ix_videos_feed"),

@@ -30,7 +30,11 @@ async fn the_feed_is_newest_first_and_latest_time_keeps_later_videos() {
     assert_eq!(ids_of(&body["data"]["feed"]["items"]), vec![ids[4], ids[3]]);
     assert_eq!(body["data"]["feed"]["total"], 2);
     let body = feed(&app, json!(times[4] + 60_000), Value::Null, Value::Null).await;
-    assert_eq!(body["data"]["feed"]["items"], json!([]), "future time: nothing");
+    assert_eq!(
+        body["data"]["feed"]["items"],
+        json!([]),
+        "future time: nothing"
+    );
     for bad in [json!(-1), json!("yesterday"), json!(1.5)] {
         let body = feed(&app, bad.clone(), Value::Null, Value::Null).await;
         assert_eq!(code(&body), Some(10002), "{bad}: {body}");
@@ -48,17 +52,35 @@ async fn paging_boundaries_follow_the_contract() {
     ids.reverse();
     let page = |n: Value, s: Value| feed(&app, Value::Null, n, s);
     // Page 0 is the first page; the default size is 10, also for size 0.
-    assert_eq!(ids_of(&page(json!(0), Value::Null).await["data"]["feed"]["items"]), ids[..10]);
-    assert_eq!(ids_of(&page(json!(0), json!(0)).await["data"]["feed"]["items"]), ids[..10]);
-    assert_eq!(ids_of(&page(json!(1), json!(5)).await["data"]["feed"]["items"]), ids[5..10]);
+    assert_eq!(
+        ids_of(&page(json!(0), Value::Null).await["data"]["feed"]["items"]),
+        ids[..10]
+    );
+    assert_eq!(
+        ids_of(&page(json!(0), json!(0)).await["data"]["feed"]["items"]),
+        ids[..10]
+    );
+    assert_eq!(
+        ids_of(&page(json!(1), json!(5)).await["data"]["feed"]["items"]),
+        ids[5..10]
+    );
     // The last, partial page and a page past the end.
-    assert_eq!(ids_of(&page(json!(2), json!(5)).await["data"]["feed"]["items"]), ids[10..]);
+    assert_eq!(
+        ids_of(&page(json!(2), json!(5)).await["data"]["feed"]["items"]),
+        ids[10..]
+    );
     let past = page(json!(9), json!(5)).await;
     assert_eq!(past["data"]["feed"]["items"], json!([]), "{past}");
-    assert_eq!(past["data"]["feed"]["total"], 12, "totals count every match");
+    assert_eq!(
+        past["data"]["feed"]["total"], 12,
+        "totals count every match"
+    );
     // Huge sizes are capped at 100 (all 12 here); negative, non-numeric, too deep or beyond Int
     // are parameter errors.
-    assert_eq!(ids_of(&page(json!(0), json!(100_000)).await["data"]["feed"]["items"]).len(), 12);
+    assert_eq!(
+        ids_of(&page(json!(0), json!(100_000)).await["data"]["feed"]["items"]).len(),
+        12
+    );
     for (n, s) in [
         (json!(-1), json!(10)),
         (json!(0), json!(-1)),
@@ -91,11 +113,20 @@ async fn uploader_lists_have_totals_and_user_entities_batch_them() {
     assert_eq!(list["total"], 3);
     assert_eq!(list["items"][0]["author"]["id"], "10");
     let empty = app
-        .gql("query { videosByAuthor(userId: \"999\") { items { id } total } }", json!({}))
+        .gql(
+            "query { videosByAuthor(userId: \"999\") { items { id } total } }",
+            json!({}),
+        )
         .await;
-    assert_eq!(empty["data"]["videosByAuthor"], json!({"items": [], "total": 0}));
+    assert_eq!(
+        empty["data"]["videosByAuthor"],
+        json!({"items": [], "total": 0})
+    );
     let bad = app
-        .gql("query { videosByAuthor(userId: \"ten\") { total } }", json!({}))
+        .gql(
+            "query { videosByAuthor(userId: \"ten\") { total } }",
+            json!({}),
+        )
         .await;
     assert_eq!(code(&bad), Some(10002), "{bad}");
     // The router resolves User.videoCount / User.videos through _entities.
@@ -118,12 +149,18 @@ async fn uploader_lists_have_totals_and_user_entities_batch_them() {
     // Video entities and the ids query keep the order asked and skip unknown ids.
     let ids = json!([mine[0].to_string(), "123", mine[2].to_string()]);
     let body = app
-        .gql("query($i: [ID!]!) { videos(ids: $i) { id } }", json!({"i": ids}))
+        .gql(
+            "query($i: [ID!]!) { videos(ids: $i) { id } }",
+            json!({"i": ids}),
+        )
         .await;
     assert_eq!(ids_of(&body["data"]["videos"]), vec![mine[0], mine[2]]);
     let too_many: Vec<String> = (0..101).map(|i| i.to_string()).collect();
     let body = app
-        .gql("query($i: [ID!]!) { videos(ids: $i) { id } }", json!({"i": too_many}))
+        .gql(
+            "query($i: [ID!]!) { videos(ids: $i) { id } }",
+            json!({"i": too_many}),
+        )
         .await;
     assert_eq!(code(&body), Some(10002));
     app.cleanup().await;

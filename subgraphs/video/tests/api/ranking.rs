@@ -33,7 +33,10 @@ async fn a_warm_popular_page_never_touches_mysql() {
     let b = app.publish(1, "b").await;
     visit_and_wait(&app, &[(a, 1), (b, 2)], vec![b, a]).await;
     eventually(20, "covers settled", || async {
-        metric(&app.metrics().await, "clipfed_video_covers_total{outcome=\"default\"}") == 2.0
+        metric(
+            &app.metrics().await,
+            "clipfed_video_covers_total{outcome=\"default\"}",
+        ) == 2.0
     })
     .await;
     app.popular_ids(0, 10).await; // warms the row cache
@@ -77,11 +80,23 @@ async fn a_redis_flush_is_repaired_on_the_next_start() {
         .await
         .unwrap();
     assert!(keys.len() >= 2, "ranking and marker existed: {keys:?}");
-    let _: () = redis::cmd("DEL").arg(&keys).query_async(&mut conn).await.unwrap();
+    let _: () = redis::cmd("DEL")
+        .arg(&keys)
+        .query_async(&mut conn)
+        .await
+        .unwrap();
 
     let app = spawn_with(config).await;
-    assert_eq!(app.popular_ids(0, 10).await, vec![b, c, a], "rebuilt before serving");
+    assert_eq!(
+        app.popular_ids(0, 10).await,
+        vec![b, c, a],
+        "rebuilt before serving"
+    );
     let text = app.metrics().await;
-    assert_eq!(metric(&text, "clipfed_video_ranking_rebuilds_total"), 2.0, "first start and after the flush");
+    assert_eq!(
+        metric(&text, "clipfed_video_ranking_rebuilds_total"),
+        2.0,
+        "first start and after the flush"
+    );
     app.cleanup().await;
 }

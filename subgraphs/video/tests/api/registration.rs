@@ -40,10 +40,16 @@ async fn registering_binds_uploader_time_and_metadata() {
     assert_eq!(video["sizeBytes"], 1234);
     assert_eq!(video["contentType"], "video/mp4");
     assert!(
-        video["videoUrl"].as_str().unwrap().contains("/clipfed/videos/42/up_meta.mp4?"),
+        video["videoUrl"]
+            .as_str()
+            .unwrap()
+            .contains("/clipfed/videos/42/up_meta.mp4?"),
         "{video}"
     );
-    assert!(video["coverUrl"].as_str().unwrap().contains("covers/"), "{video}");
+    assert!(
+        video["coverUrl"].as_str().unwrap().contains("covers/"),
+        "{video}"
+    );
     app.cleanup().await;
 }
 

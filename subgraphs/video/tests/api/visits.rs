@@ -28,7 +28,10 @@ async fn popular_order_follows_visits_after_the_consumer_runs() {
             assert_eq!(body["data"]["recordVisit"], true, "{body}");
         }
     }
-    eventually(60, "visits folded", || async { visit_count(&app, b).await == 5 }).await;
+    eventually(60, "visits folded", || async {
+        visit_count(&app, b).await == 5
+    })
+    .await;
     eventually(10, "ranking updated", || async {
         app.popular_ids(0, 10).await == vec![b, a, c]
     })
@@ -36,14 +39,19 @@ async fn popular_order_follows_visits_after_the_consumer_runs() {
     assert_eq!(visit_count(&app, a).await, 2);
     assert_eq!(visit_count(&app, c).await, 1);
     let body = app
-        .gql("query { popular(pageNum: 0, pageSize: 2) { items { id visitCount } total } }", json!({}))
+        .gql(
+            "query { popular(pageNum: 0, pageSize: 2) { items { id visitCount } total } }",
+            json!({}),
+        )
         .await;
     let page = &body["data"]["popular"];
     assert_eq!(page["items"][0]["visitCount"], 5, "{body}");
     assert_eq!(page["total"], 3);
     assert_eq!(app.popular_ids(1, 2).await, vec![c]);
     assert_eq!(app.popular_ids(5, 2).await, Vec::<i64>::new());
-    let bad = app.gql("query { popular(pageSize: -1) { total } }", json!({})).await;
+    let bad = app
+        .gql("query { popular(pageSize: -1) { total } }", json!({}))
+        .await;
     assert_eq!(code(&bad), Some(10002));
     app.cleanup().await;
 }

@@ -1,0 +1,202 @@
+//! Load run of `feed` and `popular` against a running video service (see docs/performance.md).
+//!
+//! ```sh
+//! cargo run -p clipfed-video --example load -- [URL] [SECONDS] [CONCURRENCY] [VIDEOS]
+//! ```
+//! URL defaults to `http://127.0.0.1:8102/graphql`. The run seeds VIDEOS videos (as the upload
+//! service, signing with the configured caller key) and a few hundred visits, waits until the
+//! popular ranking holds them, then drives each query with CONCURRENCY clients for SECONDS and
+//! prints throughput and latency percentiles, plus how many MySQL queries the service made during
+//! each phase (from its `/metrics`): the popular phase should make none.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use kit::caller::{Caller, CallerKey};
+use serde_json::{Value, json};
+
+struct Client {
+    http: reqwest::Client,
+    url: String,
+    key: CallerKey,
+}
+
+impl Client {
+    async fn gql(&self, caller: &Caller, query: &str, variables: Value) -> anyhow::Result<Value> {
+        let mut req = self
+            .http
+            .post(&self.url)
+            .json(&json!({"query": query, "variables": variables}));
+        if let Some(h) = self.key.sign(caller, Duration::from_secs(600)) {
+            req = req.header(kit::caller::HEADER, h);
+        }
+        let body: Value = req.send().await?.error_for_status()?.json().await?;
+        anyhow::ensure!(body.get("errors").is_none(), "errors: {body}");
+        Ok(body)
+    }
+
+    /// Sum of the service's `db_client_operations_total` series.
+    async fn db_operations(&self) -> anyhow::Result<f64> {
+        let text = self
+            .http
+            .get(self.url.replace("/graphql", "/metrics"))
+            .send()
+            .await?
+            .text()
+            .await?;
+        Ok(text
+            .lines()
+            .filter(|l| l.starts_with("db_client_operations_total{"))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum())
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let url = args
+        .first()
+        .cloned()
+        .unwrap_or_else(|| "http://127.0.0.1:8102/graphql".into());
+    let seconds: u64 = args.get(1).map_or(Ok(20), |s| s.parse())?;
+    let concurrency: usize = args.get(2).map_or(Ok(32), |s| s.parse())?;
+    let videos: usize = args.get(3).map_or(Ok(500), |s| s.parse())?;
+    let config = video::config::Config::load()?;
+    let client = Arc::new(Client {
+        http: reqwest::Client::builder()
+            .pool_max_idle_per_host(256)
+            .build()?,
+        url,
+        key: CallerKey::new(&config.auth.caller_key).map_err(anyhow::Error::msg)?,
+    });
+
+    eprintln!("seeding {videos} videos and visits ...");
+    let run = kit::id::next_id();
+    let upload = Caller::Service("upload".into());
+    let mut ids = Vec::new();
+    for i in 0..videos {
+        let input = json!({
+            "uploadId": format!("load{run}_{i}"),
+            "authorId": (1 + i % 50).to_string(),
+            "objectKey": format!("videos/load/{run}/{i}.mp4"),
+            "title": format!("load video {i}"),
+            "description": "seeded by the load run",
+        });
+        let body = client
+            .gql(
+                &upload,
+                "mutation($i: RegisterVideoInput!) { registerVideo(input: $i) { id } }",
+                json!({"i": input}),
+            )
+            .await?;
+        ids.push(
+            body["data"]["registerVideo"]["id"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+        );
+    }
+    for (i, id) in ids.iter().take(200).enumerate() {
+        for _ in 0..(1 + i % 5) {
+            client
+                .gql(
+                    &Caller::Anonymous,
+                    "mutation($v: ID!) { recordVisit(videoId: $v) }",
+                    json!({"v": id}),
+                )
+                .await?;
+        }
+    }
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let body = client
+            .gql(&Caller::Anonymous, "query { popular { total } }", json!({}))
+            .await?;
+        if body["data"]["popular"]["total"].as_i64().unwrap_or(0) >= 200 {
+            break;
+        }
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "ranking did not fill within 60 s"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    let fields = "items { id title videoUrl coverUrl visitCount createdAt author { id } }";
+    let phases = [
+        (
+            "feed",
+            format!("query($n: Int) {{ feed(pageNum: $n, pageSize: 10) {{ {fields} }} }}"),
+        ),
+        (
+            "popular",
+            format!("query($n: Int) {{ popular(pageNum: $n, pageSize: 10) {{ {fields} }} }}"),
+        ),
+    ];
+    println!("{seconds} s per phase, {concurrency} clients, {videos} seeded videos, page size 10");
+    println!("| query | requests/s | p50 ms | p90 ms | p99 ms | max ms | errors | MySQL queries |");
+    println!("|---|---|---|---|---|---|---|---|");
+    for (name, query) in phases {
+        let before = client.db_operations().await?;
+        let (lat, errors, elapsed) = drive(&client, &query, seconds, concurrency).await;
+        let after = client.db_operations().await?;
+        let pct =
+            |p: f64| lat[((lat.len() as f64 * p) as usize).min(lat.len() - 1)] as f64 / 1000.0;
+        println!(
+            "| {name} | {:.0} | {:.2} | {:.2} | {:.2} | {:.2} | {errors} | {} |",
+            lat.len() as f64 / elapsed,
+            pct(0.50),
+            pct(0.90),
+            pct(0.99),
+            *lat.last().unwrap_or(&0) as f64 / 1000.0,
+            after - before,
+        );
+    }
+    Ok(())
+}
+
+/// Runs `query` from `concurrency` clients for `seconds` (pages 0-4 in turn); returns the sorted
+/// latencies in microseconds, the error count and the elapsed seconds.
+async fn drive(
+    client: &Arc<Client>,
+    query: &str,
+    seconds: u64,
+    concurrency: usize,
+) -> (Vec<u64>, u64, f64) {
+    let start = Instant::now();
+    let end = start + Duration::from_secs(seconds);
+    let tasks: Vec<_> = (0..concurrency)
+        .map(|w| {
+            let client = Arc::clone(client);
+            let query = query.to_owned();
+            tokio::spawn(async move {
+                let (mut lat, mut errors, mut n) = (Vec::new(), 0u64, w);
+                while Instant::now() < end {
+                    let t = Instant::now();
+                    match client
+                        .gql(&Caller::Anonymous, &query, json!({"n": n % 5}))
+                        .await
+                    {
+                        Ok(_) => lat.push(t.elapsed().as_micros() as u64),
+                        Err(_) => errors += 1,
+                    }
+                    n += 1;
+                }
+                (lat, errors)
+            })
+        })
+        .collect();
+    let (mut all, mut errors) = (Vec::new(), 0);
+    for t in tasks {
+        if let Ok((lat, e)) = t.await {
+            all.extend(lat);
+            errors += e;
+        }
+    }
+    all.sort_unstable();
+    if all.is_empty() {
+        all.push(0);
+    }
+    (all, errors, start.elapsed().as_secs_f64())
+}
