@@ -38,9 +38,12 @@ fn db(err: sqlx::Error) -> AppError {
     AppError::internal(err)
 }
 
-/// A `latestTime` (milliseconds since the epoch) as a UTC time; negative or absurd is refused.
+/// Last millisecond of 9999-12-31, the end of MySQL's DATETIME range.
+const MAX_MILLIS: i64 = 253_402_300_799_999;
+
+/// A `latestTime` (milliseconds since the epoch) as a UTC time; negative or past 9999 is refused.
 pub fn parse_millis(ms: i64) -> Result<NaiveDateTime, AppError> {
-    (ms >= 0)
+    (0..=MAX_MILLIS).contains(&ms)
         .then(|| DateTime::from_timestamp_millis(ms))
         .flatten()
         .map(|t| t.naive_utc())

@@ -3,7 +3,7 @@
 use async_graphql::{Context, ID, InputObject, Object, Result};
 
 use super::caller;
-use super::types::{Video, parse_id};
+use super::types::{Long, Video, parse_id};
 use crate::catalog::Catalog;
 use crate::domain::video::NewVideo;
 
@@ -21,7 +21,8 @@ pub struct RegisterVideoInput {
     /// At most 5000 characters.
     #[graphql(default)]
     pub description: String,
-    pub size_bytes: Option<i64>,
+    /// Bytes (a `Long`: videos can pass 2 GiB).
+    pub size_bytes: Option<Long>,
     pub checksum: Option<String>,
     pub content_type: Option<String>,
 }
@@ -39,7 +40,7 @@ impl Mutation {
             object_key: input.object_key,
             title: input.title,
             description: input.description,
-            size_bytes: input.size_bytes,
+            size_bytes: input.size_bytes.map(|s| s.0),
             checksum: input.checksum,
             content_type: input.content_type,
         };

@@ -72,8 +72,8 @@ impl Video {
     }
 
     /// Size of the uploaded file in bytes.
-    async fn size_bytes(&self) -> Option<i64> {
-        self.0.size_bytes
+    async fn size_bytes(&self) -> Option<Long> {
+        self.0.size_bytes.map(Long)
     }
 
     /// Content type verified from the bytes by the upload service.

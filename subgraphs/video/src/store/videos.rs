@@ -71,6 +71,9 @@ pub const MOST_VISITED: &str = concat!(
 pub const TOP_COUNTS: &str =
     "SELECT id, visit_count FROM videos WHERE deleted_at IS NULL ORDER BY visit_count DESC LIMIT ?";
 
+/// The feed's lower bound when no `latestTime` is given (DATETIME cannot hold `NaiveDateTime::MIN`).
+const EPOCH: NaiveDateTime = chrono::DateTime::UNIX_EPOCH.naive_utc();
+
 fn op(name: &str) {
     kit::db::count_operation(name);
 }
@@ -140,7 +143,7 @@ pub async fn feed(
 ) -> Result<Vec<VideoRow>, sqlx::Error> {
     op("videos.feed");
     sqlx::query_as(FEED)
-        .bind(after.unwrap_or(NaiveDateTime::MIN))
+        .bind(after.unwrap_or(EPOCH))
         .bind(limit)
         .bind(offset)
         .fetch_all(pool)
@@ -154,7 +157,7 @@ pub async fn count_feed(
 ) -> Result<i64, sqlx::Error> {
     op("videos.count_feed");
     sqlx::query_scalar(COUNT_FEED)
-        .bind(after.unwrap_or(NaiveDateTime::MIN))
+        .bind(after.unwrap_or(EPOCH))
         .fetch_one(pool)
         .await
 }
