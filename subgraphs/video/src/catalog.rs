@@ -43,7 +43,8 @@ const MAX_MILLIS: i64 = 253_402_300_799_999;
 
 /// A `latestTime` (milliseconds since the epoch) as a UTC time; negative or past 9999 is refused.
 pub fn parse_millis(ms: i64) -> Result<NaiveDateTime, AppError> {
-    (0..=MAX_MILLIS).contains(&ms)
+    (0..=MAX_MILLIS)
+        .contains(&ms)
         .then(|| DateTime::from_timestamp_millis(ms))
         .flatten()
         .map(|t| t.naive_utc())

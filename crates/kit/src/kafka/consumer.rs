@@ -102,13 +102,17 @@ where
     let mut lag = lag::Throttled::new(Arc::clone(&consumer), &spec.group, LAG_INTERVAL);
     let mut lag_timer = tokio::time::interval(LAG_INTERVAL);
     loop {
-        let batch = tokio::select! {
+        // Only the wait for a batch's first message races shutdown and the lag timer: `recv` is
+        // cancel-safe (a message is taken only when it is returned). Filling the rest of the batch
+        // is never cancelled, because a dropped partial batch would be skipped for good once a
+        // later batch commits past it.
+        let first = tokio::select! {
             _ = &mut shutdown => break,
             _ = lag_timer.tick() => { lag.publish().await; continue; }
-            batch = next_batch(&consumer, spec.max_batch, spec.max_wait) => batch,
+            first = consumer.recv() => first.map(|m| Record::from_message(&m)),
         };
-        let batch = match batch {
-            Ok(batch) => batch,
+        let batch = match first {
+            Ok(first) => fill_batch(&consumer, first, spec.max_batch, spec.max_wait).await,
             Err(err) => {
                 // Broker restarts and transport errors are transient: keep the consumer alive.
                 tracing::warn!(messaging.consumer.group.name = %spec.group, error.message = %err, "receive failed; retrying");
@@ -150,22 +154,23 @@ where
     Ok(())
 }
 
-async fn next_batch(
+/// Adds to `first` what arrives within `wait`, up to `max` records. A receive error ends the
+/// batch early (what was received is still handled; the error shows again on the next receive).
+async fn fill_batch(
     consumer: &StreamConsumer,
+    first: Record,
     max: usize,
     wait: Duration,
-) -> Result<Vec<Record>, KafkaError> {
-    let first = consumer.recv().await?;
-    let mut batch = vec![Record::from_message(&first)];
-    drop(first);
+) -> Vec<Record> {
+    let mut batch = vec![first];
     let deadline = Instant::now() + wait;
     while batch.len() < max {
         match tokio::time::timeout_at(deadline, consumer.recv()).await {
-            Ok(msg) => batch.push(Record::from_message(&msg?)),
-            Err(_) => break,
+            Ok(Ok(msg)) => batch.push(Record::from_message(&msg)),
+            Ok(Err(_)) | Err(_) => break,
         }
     }
-    Ok(batch)
+    batch
 }
 
 /// Offsets to commit after `batch`: the next offset to read, per partition.

@@ -199,3 +199,59 @@ async fn sending_to_an_unreachable_broker_fails_within_the_timeout() {
     );
     assert!(started.elapsed() < Duration::from_secs(30));
 }
+
+/// Messages that arrive while a batch is filling are never dropped, however the batch's wait
+/// lines up with the runner's other timers (the lag measurement ticks every 5 s): a steady trickle
+/// for longer than two lag intervals must be consumed exactly, each message once.
+#[tokio::test]
+async fn a_steady_trickle_across_lag_ticks_loses_nothing() {
+    let topic = topic(2).await;
+    let group = testkit::unique("trickle");
+    let seen = Arc::new(Mutex::new(Vec::<Vec<u8>>::new()));
+    let sink = Arc::clone(&seen);
+    let (stop_tx, stop_rx) = oneshot::channel::<()>();
+    let mut s = spec(&topic, &group);
+    s.max_batch = 1000;
+    s.max_wait = Duration::from_millis(300);
+    let runner = tokio::spawn(kafka::run_consumer(
+        s,
+        move |batch: Vec<Record>| {
+            let sink = Arc::clone(&sink);
+            async move {
+                // A handler that takes a while, like a database transaction.
+                tokio::time::sleep(Duration::from_millis(30)).await;
+                sink.lock()
+                    .unwrap()
+                    .extend(batch.into_iter().map(|r| r.payload));
+                Ok::<(), String>(())
+            }
+        },
+        async move {
+            let _ = stop_rx.await;
+        },
+    ));
+    let p = producer();
+    let total = 600;
+    for i in 0..total {
+        p.send(
+            &topic,
+            format!("k{}", i % 7).as_bytes(),
+            format!("m{i}").as_bytes(),
+        )
+        .await
+        .unwrap();
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    eventually("every message consumed", || {
+        seen.lock().unwrap().len() >= total
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let _ = stop_tx.send(());
+    runner.await.unwrap().unwrap();
+    let mut got = seen.lock().unwrap().clone();
+    assert_eq!(got.len(), total, "each message exactly once");
+    got.sort();
+    got.dedup();
+    assert_eq!(got.len(), total);
+}

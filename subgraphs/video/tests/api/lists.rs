@@ -35,7 +35,12 @@ async fn the_feed_is_newest_first_and_latest_time_keeps_later_videos() {
         json!([]),
         "future time: nothing"
     );
-    for bad in [json!(-1), json!("yesterday"), json!(1.5), json!(999_999_999_999_999i64)] {
+    for bad in [
+        json!(-1),
+        json!("yesterday"),
+        json!(1.5),
+        json!(999_999_999_999_999i64),
+    ] {
         let body = feed(&app, bad.clone(), Value::Null, Value::Null).await;
         assert_eq!(code(&body), Some(10002), "{bad}: {body}");
     }

@@ -113,3 +113,32 @@ async fn visits_of_unknown_or_malformed_ids_are_refused() {
     assert_eq!(code(&body), Some(10002), "{body}");
     app.cleanup().await;
 }
+
+#[tokio::test]
+async fn visits_sent_around_a_restart_are_all_counted() {
+    let app = spawn_app().await;
+    let mut ids = Vec::new();
+    for i in 0..12 {
+        ids.push(app.publish(1, &format!("r{i}")).await);
+    }
+    for id in &ids {
+        app.visit(*id).await;
+    }
+    eventually(60, "first visits folded", || async {
+        visit_count(&app, ids[11]).await == 1 && visit_count(&app, ids[0]).await == 1
+    })
+    .await;
+    // The same consumer group comes back at once (a deploy or a crash-restart).
+    let app = spawn_with(app.stop().await).await;
+    for id in &ids {
+        let body = app.visit(*id).await;
+        assert_eq!(body["data"]["recordVisit"], true, "{body}");
+    }
+    for id in &ids {
+        eventually(90, "every visit after the restart counted", || async {
+            visit_count(&app, *id).await == 2
+        })
+        .await;
+    }
+    app.cleanup().await;
+}
