@@ -59,6 +59,7 @@ pub fn parse_millis(ms: i64) -> Result<NaiveDateTime, AppError> {
 impl Catalog {
     /// Records a finished upload as a video, once per upload id: a retry with the same upload
     /// returns the first video; the same upload id with other content is a conflict.
+    #[tracing::instrument(skip_all, fields(upload.id = %raw.upload_id, user.id = raw.author_id))]
     pub async fn register(&self, raw: NewVideo) -> Result<VideoRow, AppError> {
         let new = NewVideo::parse(raw)?;
         if let Some(existing) = self.existing(&new).await? {
@@ -123,6 +124,7 @@ impl Catalog {
     }
 
     /// Deletes a video of `author_id`: hidden from every list and lookup at once.
+    #[tracing::instrument(skip_all, fields(user.id = author_id, video.id = id))]
     pub async fn delete(&self, author_id: i64, id: i64) -> Result<(), AppError> {
         let mut tx = self.pool.begin().await.map_err(db)?;
         if !videos::soft_delete(&mut tx, id, author_id, now())
@@ -197,6 +199,7 @@ impl Catalog {
 
     /// The most visited videos, from Redis alone when the rows are cached. When Redis fails the
     /// page comes from MySQL's visit index instead (slower, same order).
+    #[tracing::instrument(skip_all, fields(page.offset = page.offset(), page.limit = page.limit()))]
     pub async fn popular(&self, page: Page) -> Result<Vec<VideoRow>, AppError> {
         match self.popular_from_redis(page).await {
             Ok(rows) => Ok(rows),
@@ -263,6 +266,7 @@ impl Catalog {
     }
 
     /// Records one visit of a live video; it counts once the consumer folds it (seconds).
+    #[tracing::instrument(skip_all, fields(video.id = video_id))]
     pub async fn record_visit(&self, video_id: i64) -> Result<(), AppError> {
         self.one(video_id).await?;
         let event = VisitEvent {

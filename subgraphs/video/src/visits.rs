@@ -17,6 +17,7 @@ pub const PRUNE_EVERY: Duration = Duration::from_secs(600);
 const PRUNE_LIMIT: i64 = 10_000;
 
 /// Folds one batch; malformed records are logged and skipped (they could never succeed).
+#[tracing::instrument(skip_all, fields(messaging.batch.message_count = records.len()))]
 pub async fn handle(catalog: &Catalog, records: &[kit::kafka::Record]) -> anyhow::Result<()> {
     let events: Vec<VisitEvent> = records
         .iter()

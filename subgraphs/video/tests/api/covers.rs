@@ -51,6 +51,19 @@ async fn cover_of(app: &TestApp, id: i64) -> Value {
     body["data"]["video"].clone()
 }
 
+/// Every event payload the service wrote to its outbox.
+async fn outbox_payloads(app: &TestApp) -> Vec<String> {
+    let url = format!("{}/{}", testkit::mysql_url(), app.config.db.database);
+    let pool = sqlx::MySqlPool::connect(&url).await.unwrap();
+    let rows: Vec<Vec<u8>> = sqlx::query_scalar("SELECT payload FROM outbox ORDER BY id")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    rows.into_iter()
+        .map(|p| String::from_utf8(p).unwrap())
+        .collect()
+}
+
 async fn fetch(url: &str) -> Vec<u8> {
     let res = reqwest::get(url).await.unwrap();
     assert!(res.status().is_success(), "GET {url}: {}", res.status());
@@ -80,6 +93,14 @@ async fn a_frame_becomes_the_cover_and_the_duration_is_probed() {
         assert_eq!(&jpeg[..3], &[0xFF, 0xD8, 0xFF], "a JPEG");
         let ms = video["durationMs"].as_i64().unwrap();
         assert!((min_ms..=max_ms).contains(&ms), "duration {ms}");
+        // The search indexer hears of it: a cover_ready event in the outbox, same transaction.
+        let events = outbox_payloads(&app).await;
+        assert!(
+            events
+                .iter()
+                .any(|e| e.contains("\"cover_ready\"") && e.contains(&want)),
+            "{events:?}"
+        );
     }
     let text = app.metrics().await;
     assert_eq!(
