@@ -28,6 +28,9 @@ pub struct Catalog {
     /// Wakes the outbox relay after a commit.
     pub relay: Arc<Notify>,
     pub covers: CoverQueue,
+    /// Counts visits per viewer and video (`visit_limit`).
+    pub visit_limiter: kit::ratelimit::RateLimiter,
+    pub visit_limit: kit::ratelimit::Limit,
 }
 
 fn now() -> NaiveDateTime {
@@ -265,10 +268,27 @@ impl Catalog {
         }
     }
 
-    /// Records one visit of a live video; it counts once the consumer folds it (seconds).
+    /// Records one visit of a live video; it counts once the consumer folds it (seconds). A
+    /// `viewer` (user or client address) past its limit for this video is not counted: `false`.
     #[tracing::instrument(skip_all, fields(video.id = video_id))]
-    pub async fn record_visit(&self, video_id: i64) -> Result<(), AppError> {
+    pub async fn record_visit(
+        &self,
+        video_id: i64,
+        viewer: Option<String>,
+    ) -> Result<bool, AppError> {
         self.one(video_id).await?;
+        if let Some(viewer) = viewer {
+            let subject = format!("{viewer}/{video_id}");
+            let decision = self
+                .visit_limiter
+                .hit("visit", &subject, self.visit_limit)
+                .await
+                .map_err(kit::cache::unavailable)?;
+            if let kit::ratelimit::Decision::Limited { .. } = decision {
+                metrics::visit_not_counted();
+                return Ok(false);
+            }
+        }
         let event = VisitEvent {
             id: kit::id::next_id(),
             video_id,
@@ -286,6 +306,6 @@ impl Catalog {
                 tracing::warn!(error.message = %err, "visit not sent");
                 AppError::new(ErrorCode::Unavailable)
             })?;
-        Ok(())
+        Ok(true)
     }
 }

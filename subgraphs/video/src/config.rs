@@ -17,6 +17,7 @@ pub struct Config {
     pub kafka: KafkaConfig,
     pub topics: Topics,
     pub visits: VisitsConfig,
+    pub visit_limit: VisitLimit,
     pub popular: PopularConfig,
     pub cover: CoverConfig,
     pub telemetry: TelemetryConfig,
@@ -42,6 +43,13 @@ pub struct VisitsConfig {
     pub max_batch: usize,
     pub max_wait_ms: u64,
     pub dedupe_retention_hours: u64,
+}
+
+/// Counted visits per viewer and video.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VisitLimit {
+    pub per_viewer: kit::ratelimit::Limit,
 }
 
 /// The Redis ranking behind `popular`.

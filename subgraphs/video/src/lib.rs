@@ -58,6 +58,9 @@ pub async fn run(
         topics: config.topics.clone(),
         relay: relay.notifier(),
         covers: covers.clone(),
+        // Keys are namespaced by the service's database, so test instances never share counts.
+        visit_limiter: kit::ratelimit::RateLimiter::new(redis.clone(), config.db.database.clone()),
+        visit_limit: config.visit_limit.per_viewer,
     };
     check_ranking(&catalog, config.popular.capacity).await;
 

@@ -26,6 +26,14 @@ pub fn malformed_visit() {
     .inc();
 }
 
+pub fn visit_not_counted() {
+    counter(
+        "clipfed_video_visits_over_limit_total",
+        "Visits not counted because the viewer passed visit_limit for the video",
+    )
+    .inc();
+}
+
 pub fn popular_fallback() {
     counter(
         "clipfed_video_popular_fallbacks_total",

@@ -1,6 +1,7 @@
 //! Writes: registering a finished upload, deleting a video, recording a visit.
 
 use async_graphql::{Context, ID, InputObject, Object, Result};
+use kit::caller::{Caller, ClientAddr};
 
 use super::caller;
 use super::types::{Long, Video, parse_id};
@@ -57,10 +58,19 @@ impl Mutation {
     }
 
     /// Records one visit of a video (anyone may); counts and the ranking follow within seconds.
+    /// `false`: accepted but not counted, because this viewer (the signed-in user, else the client
+    /// address) already counted `visit_limit` visits of this video in the current window.
     async fn record_visit(&self, ctx: &Context<'_>, video_id: ID) -> Result<bool> {
-        ctx.data_unchecked::<Catalog>()
-            .record_visit(parse_id(&video_id)?)
-            .await?;
-        Ok(true)
+        let viewer = match caller(ctx) {
+            Caller::User(id) => Some(format!("u{id}")),
+            _ => ctx
+                .data_opt::<ClientAddr>()
+                .and_then(|c| c.0)
+                .map(|addr| format!("a{addr}")),
+        };
+        Ok(ctx
+            .data_unchecked::<Catalog>()
+            .record_visit(parse_id(&video_id)?, viewer)
+            .await?)
     }
 }

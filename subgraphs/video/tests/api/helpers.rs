@@ -93,12 +93,27 @@ pub async fn spawn_with(config: video::config::Config) -> TestApp {
 impl TestApp {
     /// Runs `query` as `caller`; returns the whole response body.
     pub async fn gql_as(&self, caller: &Caller, query: &str, variables: Value) -> Value {
+        self.gql_from(caller, None, query, variables).await
+    }
+
+    /// Runs `query` as `caller` from the client at `client` (signed as the router would).
+    pub async fn gql_from(
+        &self,
+        caller: &Caller,
+        client: Option<std::net::IpAddr>,
+        query: &str,
+        variables: Value,
+    ) -> Value {
         let mut req = self
             .client
             .post(&self.url)
             .json(&json!({"query": query, "variables": variables}));
         if let Some(header) = self.caller_key.sign(caller, Duration::from_secs(60)) {
             req = req.header(kit::caller::HEADER, header);
+        }
+        if let Some(addr) = client {
+            let header = self.caller_key.sign_client(addr, Duration::from_secs(60));
+            req = req.header(kit::caller::CLIENT_HEADER, header);
         }
         req.send().await.unwrap().json().await.unwrap()
     }

@@ -1,6 +1,7 @@
 //! Visits: recorded through Kafka, folded into counts in batches, once per event id, and the
 //! popular ranking follows them.
 
+use kit::caller::Caller;
 use serde_json::json;
 use video::domain::events::VisitEvent;
 
@@ -140,5 +141,65 @@ async fn visits_sent_around_a_restart_are_all_counted() {
         })
         .await;
     }
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn one_viewer_counts_a_limited_number_of_visits_per_video() {
+    let app = spawn_app_with(|c| c.visit_limit.per_viewer.max = 3).await;
+    let v = app.publish(1, "limited").await;
+    let other = app.publish(1, "other video").await;
+    let visit = |caller: Caller, client: Option<&str>, id: i64| {
+        let app = &app;
+        let client = client.map(|a| a.parse().unwrap());
+        async move {
+            let body = app
+                .gql_from(
+                    &caller,
+                    client,
+                    "mutation($v: ID!) { recordVisit(videoId: $v) }",
+                    json!({"v": id.to_string()}),
+                )
+                .await;
+            body["data"]["recordVisit"]
+                .as_bool()
+                .unwrap_or_else(|| panic!("{body}"))
+        }
+    };
+    let mut answers = Vec::new();
+    for _ in 0..5 {
+        answers.push(visit(Caller::Anonymous, Some("203.0.113.7"), v).await);
+    }
+    assert_eq!(
+        answers,
+        [true, true, true, false, false],
+        "per client address"
+    );
+    assert!(
+        visit(Caller::Anonymous, Some("203.0.113.8"), v).await,
+        "another address"
+    );
+    assert!(
+        visit(Caller::Anonymous, Some("203.0.113.7"), other).await,
+        "another video"
+    );
+    // A signed-in user is one viewer whatever the address.
+    let mut answers = Vec::new();
+    for i in 0..4 {
+        answers.push(visit(Caller::User(77), Some(&format!("198.51.100.{i}")), v).await);
+    }
+    assert_eq!(answers, [true, true, true, false], "per user");
+    eventually(60, "counted visits folded", || async {
+        visit_count(&app, v).await == 7
+    })
+    .await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(
+        visit_count(&app, v).await,
+        7,
+        "3 + 1 + 3; refused ones never counted"
+    );
+    let text = app.metrics().await;
+    assert_eq!(metric(&text, "clipfed_video_visits_over_limit_total"), 3.0);
     app.cleanup().await;
 }
