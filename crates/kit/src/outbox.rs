@@ -8,6 +8,9 @@
 //! publishing under `SELECT ... FOR UPDATE`, so two instances never interleave: one key's events
 //! keep their order. Sent rows are purged after [`KEEP_SENT`].
 //!
+//! Each row keeps the `traceparent` of the request that wrote it, and the relay publishes it in a
+//! span of that trace, so one trace runs from the request through Kafka to the consumers.
+//!
 //! The table lives in the service's own database; [`migrate`] creates it (one definition for every
 //! service that uses the outbox).
 
@@ -18,8 +21,10 @@ use chrono::Utc;
 use sqlx::{MySqlConnection, MySqlPool, QueryBuilder};
 use tokio::sync::Notify;
 
+use tracing::Instrument;
+
 use crate::kafka::Producer;
-use crate::telemetry::{metrics, names};
+use crate::telemetry::{metrics, names, propagation};
 
 /// Rows published per round.
 const BATCH: i64 = 200;
@@ -36,6 +41,7 @@ pub async fn migrate(pool: &MySqlPool) -> Result<(), sqlx::Error> {
             topic      VARCHAR(128)   NOT NULL,
             msg_key    VARBINARY(255) NOT NULL,
             payload    MEDIUMBLOB     NOT NULL,
+            traceparent VARCHAR(64)   NULL,
             created_at DATETIME(3)    NOT NULL,
             sent_at    DATETIME(3)    NULL,
             KEY ix_outbox_unsent (sent_at, id)
@@ -46,7 +52,8 @@ pub async fn migrate(pool: &MySqlPool) -> Result<(), sqlx::Error> {
     .map(drop)
 }
 
-/// Writes an event inside the caller's transaction; returns its row id.
+/// Writes an event inside the caller's transaction, with the current trace context (the relay
+/// publishes it as part of the same trace).
 pub async fn enqueue(
     conn: &mut MySqlConnection,
     topic: &str,
@@ -54,12 +61,13 @@ pub async fn enqueue(
     payload: &[u8],
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO outbox (id, topic, msg_key, payload, created_at) VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO outbox (id, topic, msg_key, payload, traceparent, created_at) VALUES (?, ?, ?, ?, ?, ?)",
     )
     .bind(crate::id::next_id())
     .bind(topic)
     .bind(key)
     .bind(payload)
+    .bind(propagation::current_traceparent())
     .bind(Utc::now().naive_utc())
     .execute(conn)
     .await
@@ -86,6 +94,7 @@ struct Row {
     topic: String,
     msg_key: Vec<u8>,
     payload: Vec<u8>,
+    traceparent: Option<String>,
 }
 
 impl Relay {
@@ -107,7 +116,7 @@ impl Relay {
     pub async fn relay_once(&self) -> Result<usize, sqlx::Error> {
         let mut tx = self.pool.begin().await?;
         let rows: Vec<Row> = sqlx::query_as(
-            "SELECT id, topic, msg_key, payload FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT ? FOR UPDATE",
+            "SELECT id, topic, msg_key, payload, traceparent FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT ? FOR UPDATE",
         )
         .bind(BATCH)
         .fetch_all(&mut *tx)
@@ -116,9 +125,16 @@ impl Relay {
             return Ok(0);
         }
         // Handed to the producer in id order: one partition keeps that order.
-        let sends = rows
-            .iter()
-            .map(|r| self.producer.send(&r.topic, &r.msg_key, &r.payload));
+        // Each send runs in a span continuing the trace of the request that wrote the row.
+        let sends = rows.iter().map(|r| {
+            let span = tracing::info_span!("outbox.publish", messaging.destination.name = %r.topic);
+            if let Some(tp) = &r.traceparent {
+                propagation::set_parent(&span, propagation::from_traceparent(tp));
+            }
+            self.producer
+                .send(&r.topic, &r.msg_key, &r.payload)
+                .instrument(span)
+        });
         let results = futures::future::join_all(sends).await;
         let mut sent = Vec::new();
         for (row, result) in rows.iter().zip(results) {

@@ -113,6 +113,25 @@ pub fn extract_kafka(headers: &KafkaHeaders) -> Context {
     opentelemetry::global::get_text_map_propagator(|p| p.extract(headers))
 }
 
+/// The current span's W3C `traceparent`, to store with work that continues later (the outbox).
+pub fn current_traceparent() -> Option<String> {
+    let cx = tracing::Span::current().context();
+    let mut injector = KafkaInjector(Vec::new());
+    opentelemetry::global::get_text_map_propagator(|p| p.inject_context(&cx, &mut injector));
+    injector
+        .0
+        .into_iter()
+        .find_map(|(k, v)| (k == "traceparent").then_some(v))
+}
+
+/// The remote context a stored `traceparent` names.
+pub fn from_traceparent(traceparent: &str) -> Context {
+    extract_kafka(&KafkaHeaders(vec![(
+        "traceparent".to_owned(),
+        traceparent.to_owned(),
+    )]))
+}
+
 /// Makes `cx` the parent of `span` (a no-op when `cx` carries no remote span).
 pub fn set_parent(span: &tracing::Span, cx: Context) {
     let _ = span.set_parent(cx);

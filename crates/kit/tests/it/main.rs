@@ -6,5 +6,6 @@ mod graphql_audit;
 mod graphql_http;
 mod helpers;
 mod kafka;
+mod outbox;
 mod server;
 mod telemetry;
