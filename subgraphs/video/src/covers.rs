@@ -67,17 +67,8 @@ pub fn queue() -> (CoverQueue, mpsc::Receiver<(i64, String)>) {
 }
 
 impl CoverWorker {
-    /// Enqueues the videos left pending by an earlier run, then works the queue until it closes.
-    pub async fn run(self, queue: CoverQueue, mut rx: mpsc::Receiver<(i64, String)>) {
-        match videos::pending_covers(&self.pool, QUEUE as i64 / 2).await {
-            Ok(pending) => {
-                for (id, key) in pending {
-                    queue.request(id, key);
-                }
-            }
-            Err(err) => tracing::warn!(error.message = %err, "cover sweep failed"),
-        }
-        drop(queue);
+    /// Works the queue until it closes.
+    pub async fn run(self, mut rx: mpsc::Receiver<(i64, String)>) {
         let this = Arc::new(self);
         let slots = Arc::new(Semaphore::new(this.cfg.concurrency.max(1)));
         while let Some((id, key)) = rx.recv().await {
@@ -234,6 +225,19 @@ impl CoverWorker {
             tracing::warn!(error.message = %err, "cached row not dropped");
         }
         Ok(())
+    }
+}
+
+/// Enqueues the videos an earlier run left pending. Runs before the service accepts requests, so
+/// a video registered now is queued once, by its registration, and never again by the sweep.
+pub async fn sweep(pool: &sqlx::MySqlPool, queue: &CoverQueue) {
+    match videos::pending_covers(pool, QUEUE as i64 / 2).await {
+        Ok(pending) => {
+            for (id, key) in pending {
+                queue.request(id, key);
+            }
+        }
+        Err(err) => tracing::warn!(error.message = %err, "cover sweep failed"),
     }
 }
 

@@ -63,6 +63,7 @@ pub async fn run(
         visit_limit: config.visit_limit.per_viewer,
     };
     check_ranking(&catalog, config.popular.capacity).await;
+    covers::sweep(&pool, &covers).await;
 
     let (stop_tx, stop_rx) = watch::channel(false);
     let stopped = move || {
@@ -89,7 +90,7 @@ pub async fn run(
     let default_key = config.cover.default_key.clone();
     tokio::spawn(async move {
         covers::ensure_default(&http, &presigner, &default_key).await;
-        worker.run(covers, cover_rx).await;
+        worker.run(cover_rx).await;
     });
 
     let caller_key = CallerKey::new(&config.auth.caller_key).map_err(anyhow::Error::msg)?;

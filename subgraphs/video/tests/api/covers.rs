@@ -117,9 +117,10 @@ async fn without_ffmpeg_or_with_bad_bytes_the_default_cover_stays() {
         let app = spawn_app_with(|c| c.cover.ffmpeg = ffmpeg.into()).await;
         let key = format!("videos/{}.mp4", testkit::unique("text"));
         put(&app, &key, b"this is not a video at all".to_vec()).await;
-        let id = register_object(&app, &key).await;
+        // Read before registering: the extraction may finish before the next line runs.
         let series = "clipfed_video_covers_total{outcome=\"default\"}";
         let before = metric(&app.metrics().await, series);
+        let id = register_object(&app, &key).await;
         eventually(30, "cover settled", || async {
             metric(&app.metrics().await, series) > before
         })
