@@ -45,3 +45,12 @@ pub fn unavailable(err: redis::RedisError) -> AppError {
         "a dependency is unavailable, retry later",
     )
 }
+
+/// The `/readyz` check of the Redis connection.
+pub fn readiness(redis: &Redis) -> crate::server::Check {
+    let redis = redis.clone();
+    crate::server::Check::new("redis", move || {
+        let redis = redis.clone();
+        async move { ping(&redis).await }
+    })
+}

@@ -108,6 +108,15 @@ pub fn count_operation(operation: &str) {
     .inc();
 }
 
+/// The `/readyz` check of a service's database.
+pub fn readiness(pool: &MySqlPool) -> crate::server::Check {
+    let pool = pool.clone();
+    crate::server::Check::new("mysql", move || {
+        let pool = pool.clone();
+        async move { ping(&pool).await.map_err(|e| e.to_string()) }
+    })
+}
+
 /// `SELECT 1` for readiness probes.
 pub async fn ping(pool: &MySqlPool) -> Result<(), sqlx::Error> {
     sqlx::query("SELECT 1").execute(pool).await.map(drop)

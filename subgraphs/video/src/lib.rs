@@ -21,7 +21,6 @@ use std::future::Future;
 use std::time::Duration;
 
 use kit::caller::CallerKey;
-use kit::server::Check;
 use tokio::sync::watch;
 
 use crate::catalog::Catalog;
@@ -105,16 +104,7 @@ pub async fn run(
         Some(caller_key.graphql_hook()),
         config.http.body_limit,
     );
-    let checks = vec![
-        Check::new("mysql", move || {
-            let pool = pool.clone();
-            async move { kit::db::ping(&pool).await.map_err(|e| e.to_string()) }
-        }),
-        Check::new("redis", move || {
-            let redis = redis.clone();
-            async move { kit::cache::ping(&redis).await }
-        }),
-    ];
+    let checks = vec![kit::db::readiness(&pool), kit::cache::readiness(&redis)];
     let app = kit::server::app(routes, checks, config.http.body_limit);
     tracing::info!(server.address = %listener.local_addr()?, "video subgraph listening");
     kit::server::serve(
