@@ -17,7 +17,6 @@ pub mod store;
 
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration;
 
 use kit::caller::CallerKey;
 use tokio::sync::Semaphore;
@@ -61,20 +60,15 @@ pub async fn run(
     let avatars =
         kit::s3::ObjectUrls::new(&config.avatar, &config.s3).map_err(anyhow::Error::msg)?;
     let schema = schema::build(accounts, avatars);
-    let routes = kit::graphql_http::router(
-        "/graphql",
-        schema,
-        Some(caller_key.graphql_hook()),
-        config.http.body_limit,
-    );
     let checks = vec![kit::db::readiness(&pool), kit::cache::readiness(&redis)];
-    let app = kit::server::app(routes, checks, config.http.body_limit);
-    tracing::info!(server.address = %listener.local_addr()?, "user subgraph listening");
-    kit::server::serve(
+    kit::graphql_http::serve_subgraph(
+        "user",
+        schema,
+        &caller_key,
+        &config.http,
+        checks,
         listener,
-        app,
         shutdown,
-        Duration::from_secs(config.http.shutdown_grace_secs),
     )
     .await?;
     Ok(())

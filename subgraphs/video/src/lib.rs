@@ -98,23 +98,18 @@ pub async fn run(
         urls,
         schema::DefaultCover(config.cover.default_key.clone()),
     );
-    let routes = kit::graphql_http::router(
-        "/graphql",
-        schema,
-        Some(caller_key.graphql_hook()),
-        config.http.body_limit,
-    );
     let checks = vec![kit::db::readiness(&pool), kit::cache::readiness(&redis)];
-    let app = kit::server::app(routes, checks, config.http.body_limit);
-    tracing::info!(server.address = %listener.local_addr()?, "video subgraph listening");
-    kit::server::serve(
+    kit::graphql_http::serve_subgraph(
+        "video",
+        schema,
+        &caller_key,
+        &config.http,
+        checks,
         listener,
-        app,
         async move {
             shutdown.await;
             let _ = stop_tx.send(true);
         },
-        Duration::from_secs(config.http.shutdown_grace_secs),
     )
     .await?;
     Ok(())

@@ -47,6 +47,29 @@ struct Endpoint<E> {
     body_limit: usize,
 }
 
+/// Serves a subgraph until `shutdown`: `executor` at `/graphql` behind the verified
+/// `x-clipfed-caller` header, plus `/healthz`, `/readyz` (running `checks`) and `/metrics`.
+pub async fn serve_subgraph<E: Executor>(
+    name: &str,
+    executor: E,
+    caller_key: &crate::caller::CallerKey,
+    http: &crate::config::HttpConfig,
+    checks: Vec<crate::server::Check>,
+    listener: tokio::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let routes = router(
+        "/graphql",
+        executor,
+        Some(caller_key.graphql_hook()),
+        http.body_limit,
+    );
+    let app = crate::server::app(routes, checks, http.body_limit);
+    tracing::info!(server.address = %listener.local_addr()?, service.name = name, "subgraph listening");
+    let grace = std::time::Duration::from_secs(http.shutdown_grace_secs);
+    crate::server::serve(listener, app, shutdown, grace).await
+}
+
 /// A router serving `executor` at `path` for GET and POST.
 pub fn router<E: Executor>(
     path: &str,

@@ -67,10 +67,7 @@ impl Query {
         page_num: Option<i32>,
         page_size: Option<i32>,
     ) -> Result<VideoPage> {
-        let page = Page::new(page_num, page_size)?;
-        let id = parse_id(&user_id)?;
-        let rows = ctx.data_unchecked::<Catalog>().by_author(id, page).await?;
-        Ok(VideoPage::new(rows, Total::Author(id)))
+        VideoPage::of_author(ctx, parse_id(&user_id)?, page_num, page_size).await
     }
 
     /// The most visited videos (served from the Redis ranking of the top 10 000 by default).

@@ -112,12 +112,7 @@ impl User {
         page_num: Option<i32>,
         page_size: Option<i32>,
     ) -> Result<VideoPage> {
-        let page = Page::new(page_num, page_size)?;
-        let rows = ctx
-            .data_unchecked::<Catalog>()
-            .by_author(self.0, page)
-            .await?;
-        Ok(VideoPage::new(rows, Total::Author(self.0)))
+        VideoPage::of_author(ctx, self.0, page_num, page_size).await
     }
 
     /// How many live videos the user uploaded.
@@ -144,6 +139,21 @@ pub struct VideoPage {
 }
 
 impl VideoPage {
+    /// A page of one uploader's videos (`Query.videosByAuthor` and `User.videos`).
+    pub async fn of_author(
+        ctx: &Context<'_>,
+        author: i64,
+        page_num: Option<i32>,
+        page_size: Option<i32>,
+    ) -> Result<Self> {
+        let page = Page::new(page_num, page_size)?;
+        let rows = ctx
+            .data_unchecked::<Catalog>()
+            .by_author(author, page)
+            .await?;
+        Ok(Self::new(rows, Total::Author(author)))
+    }
+
     pub fn new(rows: Vec<VideoRow>, total: Total) -> Self {
         Self {
             items: rows.into_iter().map(Video).collect(),
