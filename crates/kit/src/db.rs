@@ -135,3 +135,30 @@ mod tests {
         }
     }
 }
+
+/// Rows deleted per statement by [`prune_older_ids`].
+const PRUNE_BATCH: i64 = 10_000;
+
+/// Deletes rows whose time-ordered id ([`crate::id`]) is older than `retention`, at most 10 000
+/// per statement until none are left; returns how many went. `delete` is
+/// `DELETE FROM <table> WHERE <id column> < ? LIMIT ?`.
+pub async fn prune_older_ids(
+    pool: &MySqlPool,
+    delete: &'static str,
+    retention: Duration,
+) -> Result<u64, sqlx::Error> {
+    let cutoff = chrono::Utc::now().timestamp_millis() - retention.as_millis() as i64;
+    let before = crate::id::first_id_at(cutoff.max(0) as u64);
+    let mut total = 0;
+    loop {
+        let done = sqlx::query(delete)
+            .bind(before)
+            .bind(PRUNE_BATCH)
+            .execute(pool)
+            .await?;
+        total += done.rows_affected();
+        if done.rows_affected() < PRUNE_BATCH as u64 {
+            return Ok(total);
+        }
+    }
+}

@@ -59,6 +59,12 @@ error_codes! {
     RefreshTokenRevoked = 11006, "REFRESH_TOKEN_REVOKED", "refresh token revoked or already used";
     VideoNotFound = 12001, "VIDEO_NOT_FOUND", "video not found";
     UploadConflict = 12002, "UPLOAD_CONFLICT", "this upload id was registered with other content";
+    CommentNotFound = 13001, "COMMENT_NOT_FOUND", "comment not found";
+    AlreadyLiked = 13002, "ALREADY_LIKED", "already liked";
+    NotLiked = 13003, "NOT_LIKED", "not liked, nothing to cancel";
+    CannotFollowSelf = 14001, "CANNOT_FOLLOW_SELF", "you cannot follow yourself";
+    AlreadyFollowing = 14002, "ALREADY_FOLLOWING", "already following this user";
+    NotFollowing = 14003, "NOT_FOLLOWING", "not following this user";
 }
 
 impl ErrorCode {

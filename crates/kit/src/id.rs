@@ -97,6 +97,17 @@ pub fn next_id() -> i64 {
         .next()
 }
 
+/// Parses an id argument (decimal digits, as every id travels); anything else is
+/// `INVALID_PARAMETER`.
+pub fn parse(id: &str) -> Result<i64, crate::AppError> {
+    id.parse::<i64>().map_err(|_| {
+        crate::AppError::with_message(
+            crate::ErrorCode::InvalidParameter,
+            "ids are decimal integers",
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::HashSet;

@@ -52,10 +52,12 @@ pub async fn migrate(pool: &MySqlPool) -> Result<(), sqlx::Error> {
     .map(drop)
 }
 
-/// Writes an event inside the caller's transaction, with the current trace context (the relay
-/// publishes it as part of the same trace).
+/// Writes event `id` inside the caller's transaction, with the current trace context (the relay
+/// publishes it as part of the same trace). The row id is the event id, so a consumer that shares
+/// the database can tell which events a snapshot of the outbox already holds.
 pub async fn enqueue(
     conn: &mut MySqlConnection,
+    id: i64,
     topic: &str,
     key: &[u8],
     payload: &[u8],
@@ -63,7 +65,7 @@ pub async fn enqueue(
     sqlx::query(
         "INSERT INTO outbox (id, topic, msg_key, payload, traceparent, created_at) VALUES (?, ?, ?, ?, ?, ?)",
     )
-    .bind(crate::id::next_id())
+    .bind(id)
     .bind(topic)
     .bind(key)
     .bind(payload)

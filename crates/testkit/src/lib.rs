@@ -113,6 +113,99 @@ pub async fn drop_database(name: &str) {
     }
 }
 
+/// A Kafka broker (tansu) of one test's own, for tests that stop and restart the broker while a
+/// service runs. It listens on a free port and keeps its data in a folder the test owns, so a
+/// restart finds its topics, messages and committed offsets again. Killed when dropped.
+pub struct PrivateBroker {
+    port: u16,
+    dir: std::path::PathBuf,
+    child: Option<std::process::Child>,
+}
+
+/// The tansu binary `clipfed test` installs (`CLIPFED_TEST_TANSU` overrides it).
+fn tansu_program() -> std::path::PathBuf {
+    if let Some(path) = std::env::var_os("CLIPFED_TEST_TANSU") {
+        return path.into();
+    }
+    let home = std::env::var_os("CARGO_HOME")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cargo")
+        });
+    home.join("bin").join("tansu")
+}
+
+impl PrivateBroker {
+    /// Starts a broker with its data in `dir`; panics with the fix when tansu is missing.
+    pub fn start(dir: &std::path::Path) -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("a free port");
+        let mut broker = Self {
+            port,
+            dir: dir.to_owned(),
+            child: None,
+        };
+        broker.restart();
+        broker
+    }
+
+    /// `host:port` for the clients.
+    pub fn brokers(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// Kills the broker (SIGKILL) and waits for it to be gone.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts the broker again on the same port and data; waits until it accepts connections.
+    pub fn restart(&mut self) {
+        self.kill();
+        let program = tansu_program();
+        assert!(
+            program.exists(),
+            "{} is missing: install it with `cargo run -p clipfed -- test`",
+            program.display()
+        );
+        let url = format!("tcp://127.0.0.1:{}", self.port);
+        let child = std::process::Command::new(&program)
+            .current_dir(&self.dir)
+            .args([
+                "broker",
+                "--listener-url",
+                &url,
+                "--advertised-listener-url",
+                &url,
+            ])
+            .args(["--storage-engine", "sqlite://tansu.db"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("tansu starts");
+        self.child = Some(child);
+        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], self.port));
+        for _ in 0..300 {
+            if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("the private tansu did not listen on {addr} within 30 s");
+    }
+}
+
+impl Drop for PrivateBroker {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

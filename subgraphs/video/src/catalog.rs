@@ -121,9 +121,15 @@ impl Catalog {
     ) -> Result<(), AppError> {
         let payload = serde_json::to_vec(event).map_err(AppError::internal)?;
         let key = event.video_id().to_string();
-        kit::outbox::enqueue(conn, &self.topics.events, key.as_bytes(), &payload)
-            .await
-            .map_err(db)
+        kit::outbox::enqueue(
+            conn,
+            event.id(),
+            &self.topics.events,
+            key.as_bytes(),
+            &payload,
+        )
+        .await
+        .map_err(db)
     }
 
     /// Deletes a video of `author_id`: hidden from every list and lookup at once.

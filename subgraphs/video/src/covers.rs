@@ -213,6 +213,7 @@ impl CoverWorker {
             let payload = serde_json::to_vec(&event).unwrap_or_default();
             kit::outbox::enqueue(
                 &mut tx,
+                event.id(),
                 &self.topics.events,
                 id.to_string().as_bytes(),
                 &payload,

@@ -141,22 +141,12 @@ async fn check_ranking(catalog: &Catalog, capacity: u64) {
     }
 }
 
-/// Creates the topics (retrying while the broker is away), then folds visits until `stop`.
+/// Creates the topics, then folds visits until `stop`.
 async fn consume_visits(config: Config, catalog: Catalog, stop: impl Future<Output = ()>) {
-    tokio::pin!(stop);
-    let topics = [
+    let topics = vec![
         kit::kafka::TopicSpec::new(&config.topics.visits, config.topics.visits_partitions),
         kit::kafka::TopicSpec::new(&config.topics.events, config.topics.events_partitions),
     ];
-    let mut wait = Duration::from_millis(200);
-    while let Err(err) = kit::kafka::ensure_topics(&config.kafka.brokers, &topics).await {
-        tracing::warn!(error.message = %err, "creating topics failed; retrying");
-        tokio::select! {
-            _ = &mut stop => return,
-            _ = tokio::time::sleep(wait) => {}
-        }
-        wait = (wait * 2).min(Duration::from_secs(10));
-    }
     let spec = kit::kafka::ConsumerSpec {
         brokers: config.kafka.brokers.clone(),
         group: config.visits.group.clone(),
@@ -168,9 +158,7 @@ async fn consume_visits(config: Config, catalog: Catalog, stop: impl Future<Outp
         let catalog = catalog.clone();
         async move { visits::handle(&catalog, &batch).await }
     };
-    if let Err(err) = kit::kafka::run_consumer(spec, handler, stop).await {
-        tracing::error!(error.message = %err, "visit consumer stopped");
-    }
+    kit::kafka::serve_consumer(spec, topics, handler, stop).await;
 }
 
 /// Periodic upkeep: the ranking check and pruning of applied visit ids.

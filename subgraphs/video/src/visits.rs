@@ -13,8 +13,6 @@ use crate::store::{videos, visits};
 
 /// How often applied ids older than the retention are pruned.
 pub const PRUNE_EVERY: Duration = Duration::from_secs(600);
-/// Most ids deleted per prune statement.
-const PRUNE_LIMIT: i64 = 10_000;
 
 /// Folds one batch; malformed records are logged and skipped (they could never succeed).
 #[tracing::instrument(skip_all, fields(messaging.batch.message_count = records.len()))]
@@ -41,23 +39,11 @@ pub async fn handle(catalog: &Catalog, records: &[kit::kafka::Record]) -> anyhow
 }
 
 /// Forgets applied event ids older than `retention` (replays older than that cannot happen: the
-/// topic keeps messages for less time), at most [`PRUNE_LIMIT`] rows per statement until done.
+/// topic keeps messages for less time).
 pub async fn prune(pool: &sqlx::MySqlPool, retention: Duration) {
-    let cutoff = chrono::Utc::now().timestamp_millis() - retention.as_millis() as i64;
-    let before = kit::id::first_id_at(cutoff.max(0) as u64);
-    loop {
-        match visits::prune(pool, before, PRUNE_LIMIT).await {
-            Ok(n) if n == PRUNE_LIMIT as u64 => continue,
-            Ok(n) => {
-                if n > 0 {
-                    tracing::info!(rows = n, "pruned applied visit ids");
-                }
-                return;
-            }
-            Err(err) => {
-                tracing::warn!(error.message = %err, "pruning applied visit ids failed");
-                return;
-            }
-        }
+    match kit::db::prune_older_ids(pool, visits::PRUNE, retention).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(rows = n, "pruned applied visit ids"),
+        Err(err) => tracing::warn!(error.message = %err, "pruning applied visit ids failed"),
     }
 }

@@ -26,3 +26,31 @@ pub(crate) fn client_config(brokers: &str) -> ClientConfig {
         .set("log_level", "4");
     cfg
 }
+
+/// A service's consumer: creates `topics` (retrying with backoff while the broker is away), then
+/// runs [`run_consumer`] until `stop`. Failures are logged; it never ends the service.
+pub async fn serve_consumer<H, F, E>(
+    spec: ConsumerSpec,
+    topics: Vec<TopicSpec>,
+    handler: H,
+    stop: impl std::future::Future<Output = ()>,
+) where
+    H: Fn(Vec<Record>) -> F,
+    F: std::future::Future<Output = Result<(), E>>,
+    E: std::fmt::Display,
+{
+    tokio::pin!(stop);
+    let mut wait = std::time::Duration::from_millis(200);
+    while let Err(err) = ensure_topics(&spec.brokers, &topics).await {
+        tracing::warn!(messaging.consumer.group.name = %spec.group, error.message = %err, "creating topics failed; retrying");
+        tokio::select! {
+            _ = &mut stop => return,
+            _ = tokio::time::sleep(wait) => {}
+        }
+        wait = (wait * 2).min(std::time::Duration::from_secs(10));
+    }
+    let group = spec.group.clone();
+    if let Err(err) = run_consumer(spec, handler, stop).await {
+        tracing::error!(messaging.consumer.group.name = %group, error.message = %err, "consumer stopped");
+    }
+}

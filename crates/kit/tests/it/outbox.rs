@@ -89,16 +89,22 @@ fn committed_events_are_published_in_order_within_their_trace() {
         async {
             // A rolled-back change takes its event with it.
             let mut tx = pool.begin().await.unwrap();
-            outbox::enqueue(&mut tx, &topic, b"a", b"rolled back")
+            outbox::enqueue(&mut tx, kit::id::next_id(), &topic, b"a", b"rolled back")
                 .await
                 .unwrap();
             tx.rollback().await.unwrap();
             let mut tx = pool.begin().await.unwrap();
             for i in 0..5 {
                 let key: &[u8] = if i % 2 == 0 { b"a" } else { b"b" };
-                outbox::enqueue(&mut tx, &topic, key, format!("e{i}").as_bytes())
-                    .await
-                    .unwrap();
+                outbox::enqueue(
+                    &mut tx,
+                    kit::id::next_id(),
+                    &topic,
+                    key,
+                    format!("e{i}").as_bytes(),
+                )
+                .await
+                .unwrap();
             }
             tx.commit().await.unwrap();
         }

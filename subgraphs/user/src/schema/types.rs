@@ -59,7 +59,5 @@ pub struct MfaOffer {
 
 /// Parses an id argument; a non-numeric id is a parameter error.
 pub fn parse_id(id: &ID) -> Result<i64, kit::AppError> {
-    id.parse::<i64>().map_err(|_| {
-        kit::AppError::with_message(kit::ErrorCode::InvalidParameter, "ids are decimal integers")
-    })
+    kit::id::parse(id)
 }

@@ -40,6 +40,15 @@ pub enum VideoEvent {
 }
 
 impl VideoEvent {
+    /// The event's own id.
+    pub fn id(&self) -> i64 {
+        match self {
+            VideoEvent::Published { id, .. }
+            | VideoEvent::CoverReady { id, .. }
+            | VideoEvent::Deleted { id, .. } => *id,
+        }
+    }
+
     /// The video this event is about (the message key).
     pub fn video_id(&self) -> i64 {
         match self {

@@ -59,13 +59,5 @@ pub async fn fold(
     Ok(added)
 }
 
-/// Forgets applied ids older than `before_id` (ids are time-ordered); at most `limit` per call.
-pub async fn prune(pool: &MySqlPool, before_id: i64, limit: i64) -> Result<u64, sqlx::Error> {
-    kit::db::count_operation("visits.prune");
-    let done = sqlx::query("DELETE FROM applied_visits WHERE event_id < ? LIMIT ?")
-        .bind(before_id)
-        .bind(limit)
-        .execute(pool)
-        .await?;
-    Ok(done.rows_affected())
-}
+/// Forgets applied ids older than a time-ordered id (`kit::db::prune_older_ids`).
+pub const PRUNE: &str = "DELETE FROM applied_visits WHERE event_id < ? LIMIT ?";

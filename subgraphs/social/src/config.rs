@@ -1,0 +1,116 @@
+//! The social service's configuration: embedded defaults (`config/default.toml`), then
+//! `CLIPFED_CONFIG`, then `CLIPFED_<SECTION>__<KEY>` variables.
+
+use kit::config::{DbConfig, HttpConfig, KafkaConfig, TelemetryConfig};
+use secrecy::SecretString;
+use serde::Deserialize;
+
+/// The embedded defaults: they work on a fresh machine with `clipfed up`.
+pub const DEFAULTS: &str = include_str!("../config/default.toml");
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub http: HttpConfig,
+    pub db: DbConfig,
+    pub kafka: KafkaConfig,
+    pub topics: Topics,
+    pub counters: ConsumerConfig,
+    pub known: ConsumerConfig,
+    pub shards: ShardConfig,
+    pub comments: CommentConfig,
+    pub telemetry: TelemetryConfig,
+    pub auth: AuthConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Topics {
+    pub interactions: String,
+    pub interactions_partitions: i32,
+    pub videos: String,
+    pub users: String,
+}
+
+/// One consumer group.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsumerConfig {
+    pub group: String,
+    pub max_batch: usize,
+    pub max_wait_ms: u64,
+    /// How long applied event ids are kept (only the counter consumer keeps them).
+    #[serde(default)]
+    pub dedupe_retention_hours: u64,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShardConfig {
+    pub count: u32,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CommentConfig {
+    pub max_chars: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthConfig {
+    /// Refuse development keys.
+    pub production: bool,
+    /// Key of the internal `x-clipfed-caller` header (shared by every clipfed process).
+    pub caller_key: SecretString,
+}
+
+impl Config {
+    /// Loads and checks the configuration.
+    pub fn load() -> anyhow::Result<Self> {
+        let cfg: Self = kit::config::load(DEFAULTS)?;
+        cfg.check()?;
+        Ok(cfg)
+    }
+
+    /// Production must not run on the development keys; the shard count must be usable.
+    pub fn check(&self) -> anyhow::Result<()> {
+        if !(1..=64).contains(&self.shards.count) {
+            anyhow::bail!("shards.count must be between 1 and 64");
+        }
+        if self.auth.production {
+            kit::config::refuse_dev_key("auth.caller_key", &self.auth.caller_key)
+                .map_err(anyhow::Error::msg)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(env: &[(&str, &str)]) -> Config {
+        let env = env.iter().map(|(k, v)| (k.to_string(), v.to_string()));
+        kit::config::load_from(DEFAULTS, None, env).unwrap()
+    }
+
+    #[test]
+    fn development_defaults_load_and_pass_outside_production() {
+        let cfg = with(&[]);
+        cfg.check().unwrap();
+        assert_eq!(cfg.shards.count, 4);
+    }
+
+    #[test]
+    fn production_refuses_the_development_key_and_bad_shard_counts_are_refused() {
+        let err = with(&[("CLIPFED_AUTH__PRODUCTION", "true")])
+            .check()
+            .unwrap_err();
+        assert!(err.to_string().contains("auth.caller_key"), "{err}");
+        for n in ["0", "65"] {
+            let err = with(&[("CLIPFED_SHARDS__COUNT", n)]).check().unwrap_err();
+            assert!(err.to_string().contains("shards.count"), "{n}: {err}");
+        }
+    }
+}

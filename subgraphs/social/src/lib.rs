@@ -1,0 +1,158 @@
+//! The social subgraph: likes, comments, follows, friends, and their counters.
+//!
+//! Map: [`config`], [`domain`] (action codes, comment rules, event types), [`store`] (sqlx
+//! functions; likes and comments sharded by video id), [`usecases`] (each action writes its rows
+//! and its event in one transaction), [`consumers`] (events folded into counters; videos and users
+//! learnt from their services' events), [`schema`] (GraphQL, federation v2), [`error`],
+//! [`metrics`]. [`run`] serves on a listener until `shutdown`, with its background tasks: the
+//! outbox relay, the two consumers and the pruning of applied event ids. [`rebuild_counters`]
+//! recomputes every counter from the source rows.
+
+pub mod config;
+pub mod consumers;
+pub mod domain;
+pub mod error;
+pub mod metrics;
+pub mod schema;
+pub mod store;
+pub mod usecases;
+
+use std::future::Future;
+use std::time::Duration;
+
+use kit::caller::CallerKey;
+use kit::kafka::{ConsumerSpec, TopicSpec};
+use sqlx::MySqlPool;
+use tokio::sync::watch;
+
+use crate::config::{Config, ConsumerConfig};
+use crate::store::shards::Shards;
+use crate::usecases::Social;
+
+/// Migrations embedded in the binary.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// Connects, migrates and opens the shard tables.
+async fn open(config: &Config) -> anyhow::Result<(MySqlPool, Shards)> {
+    let pool = kit::db::connect(&config.db, &MIGRATOR).await?;
+    kit::outbox::migrate(&pool).await?;
+    let shards = Shards::open(&pool, config.shards.count).await?;
+    Ok((pool, shards))
+}
+
+/// Connects, migrates, then serves until `shutdown`.
+pub async fn run(
+    config: Config,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let (pool, shards) = open(&config).await?;
+    let producer = kit::kafka::Producer::new(&config.kafka)?;
+    let relay = kit::outbox::Relay::new(pool.clone(), producer);
+    let social = Social {
+        pool: pool.clone(),
+        shards,
+        topic: config.topics.interactions.clone(),
+        relay: relay.notifier(),
+        max_comment_chars: config.comments.max_chars,
+    };
+
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let stopped = move || {
+        let mut rx = stop_rx.clone();
+        async move {
+            let _ = rx.wait_for(|stop| *stop).await;
+        }
+    };
+    tokio::spawn(relay.run(stopped()));
+    let interactions = TopicSpec::new(
+        &config.topics.interactions,
+        config.topics.interactions_partitions,
+    );
+    let folder = pool.clone();
+    tokio::spawn(kit::kafka::serve_consumer(
+        spec(
+            &config,
+            &config.counters,
+            vec![config.topics.interactions.clone()],
+        ),
+        vec![interactions],
+        move |batch: Vec<kit::kafka::Record>| {
+            let pool = folder.clone();
+            async move { consumers::fold_counters(&pool, &batch).await }
+        },
+        stopped(),
+    ));
+    let learner = pool.clone();
+    // The video and user services create their topics; creating them here too lets this service
+    // start first (same partition counts as `clipfed up` provisions).
+    let announced = vec![
+        TopicSpec::new(&config.topics.videos, 3),
+        TopicSpec::new(&config.topics.users, 3),
+    ];
+    tokio::spawn(kit::kafka::serve_consumer(
+        spec(
+            &config,
+            &config.known,
+            vec![config.topics.videos.clone(), config.topics.users.clone()],
+        ),
+        announced,
+        move |batch: Vec<kit::kafka::Record>| {
+            let pool = learner.clone();
+            async move { consumers::learn(&pool, &batch).await }
+        },
+        stopped(),
+    ));
+    tokio::spawn(prune(
+        pool.clone(),
+        Duration::from_secs(config.counters.dedupe_retention_hours * 3600),
+        stopped(),
+    ));
+
+    let caller_key = CallerKey::new(&config.auth.caller_key).map_err(anyhow::Error::msg)?;
+    let schema = schema::build(social);
+    kit::graphql_http::serve_subgraph(
+        "social",
+        schema,
+        &caller_key,
+        &config.http,
+        vec![kit::db::readiness(&pool)],
+        listener,
+        async move {
+            shutdown.await;
+            let _ = stop_tx.send(true);
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+fn spec(config: &Config, consumer: &ConsumerConfig, topics: Vec<String>) -> ConsumerSpec {
+    ConsumerSpec {
+        brokers: config.kafka.brokers.clone(),
+        group: consumer.group.clone(),
+        topics,
+        max_batch: consumer.max_batch,
+        max_wait: Duration::from_millis(consumer.max_wait_ms),
+    }
+}
+
+/// Prunes applied event ids every [`consumers::PRUNE_EVERY`] until `stop`.
+async fn prune(pool: MySqlPool, retention: Duration, stop: impl Future<Output = ()>) {
+    tokio::pin!(stop);
+    let mut timer = tokio::time::interval(consumers::PRUNE_EVERY);
+    loop {
+        tokio::select! {
+            _ = &mut stop => return,
+            _ = timer.tick() => consumers::prune(&pool, retention).await,
+        }
+    }
+}
+
+/// Recomputes every counter from the source rows; safe while the service runs.
+pub async fn rebuild_counters(config: &Config) -> anyhow::Result<store::counters::Rebuilt> {
+    let (pool, shards) = open(config).await?;
+    let rebuilt = store::counters::rebuild(&pool, &shards, &config.topics.interactions).await?;
+    pool.close().await;
+    Ok(rebuilt)
+}

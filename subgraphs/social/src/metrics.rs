@@ -1,0 +1,34 @@
+//! The social service's business metrics (kit registers them in the process registry).
+
+use kit::telemetry::metrics;
+
+/// One successful action: like, unlike, comment, delete_comment, follow, unfollow.
+pub fn action(name: &str) {
+    metrics::counter_vec(
+        "clipfed_social_actions_total",
+        "Successful social actions",
+        &["action"],
+    )
+    .with_label_values(&[name])
+    .inc();
+}
+
+/// Events folded into counters (each event id once).
+pub fn events_folded(n: u64) {
+    metrics::counter(
+        "clipfed_social_events_folded_total",
+        "Interaction events folded into counters",
+    )
+    .inc_by(n);
+}
+
+/// A record of a consumed topic that could not be decoded (skipped).
+pub fn malformed(topic: &str) {
+    metrics::counter_vec(
+        "clipfed_social_malformed_events_total",
+        "Consumed records that could not be decoded",
+        &["messaging_destination_name"],
+    )
+    .with_label_values(&[topic])
+    .inc();
+}

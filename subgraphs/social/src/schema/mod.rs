@@ -1,0 +1,72 @@
+//! The GraphQL adapter (federation v2): types in [`types`], reads in [`query`], writes in
+//! [`mutation`], batched loading in [`loader`]. Resolvers only translate between GraphQL and
+//! [`crate::usecases::Social`]; the caller comes from kit's verified `x-clipfed-caller` header.
+
+mod loader;
+mod mutation;
+mod query;
+mod types;
+
+use async_graphql::dataloader::DataLoader;
+use async_graphql::{EmptySubscription, ID, Schema};
+
+use crate::usecases::Social;
+pub use mutation::Mutation;
+pub use query::Query;
+
+/// The verified caller of the request (kit's hook attaches it; absent means anonymous).
+fn caller<'a>(ctx: &'a async_graphql::Context<'_>) -> &'a kit::caller::Caller {
+    ctx.data_opt::<kit::caller::Caller>()
+        .unwrap_or(&kit::caller::Caller::Anonymous)
+}
+
+/// The signed-in viewer, if any.
+fn viewer(ctx: &async_graphql::Context<'_>) -> Option<i64> {
+    caller(ctx).require_user().ok()
+}
+
+/// An optional id argument.
+fn id_opt(id: &Option<ID>) -> Result<Option<i64>, kit::AppError> {
+    id.as_ref().map(|s| kit::id::parse(s)).transpose()
+}
+
+/// The social subgraph's schema.
+pub type SocialSchema = Schema<Query, Mutation, EmptySubscription>;
+
+/// Builds the schema with its shared data.
+pub fn build(social: Social) -> SocialSchema {
+    Schema::build(Query, Mutation, EmptySubscription)
+        .enable_federation()
+        .limit_depth(12)
+        .limit_complexity(500)
+        .data(DataLoader::new(
+            loader::CounterLoader(social.clone()),
+            tokio::spawn,
+        ))
+        .data(DataLoader::new(
+            loader::CommentLoader(social.clone()),
+            tokio::spawn,
+        ))
+        .data(DataLoader::new(
+            loader::LikedLoader(social.clone()),
+            tokio::spawn,
+        ))
+        .data(DataLoader::new(
+            loader::FollowedLoader(social.clone()),
+            tokio::spawn,
+        ))
+        .data(social)
+        .finish()
+}
+
+/// The SDL the router composes (federation v2).
+pub fn sdl() -> String {
+    Schema::build(Query, Mutation, EmptySubscription)
+        .enable_federation()
+        .finish()
+        .sdl_with_options(
+            async_graphql::SDLExportOptions::new()
+                .federation()
+                .compose_directive(),
+        )
+}

@@ -1,0 +1,422 @@
+//! `spawn_app`: the social service with its own database, topics and consumer groups on a free
+//! port; a GraphQL client signing the caller header as the router would; announcing videos and
+//! users on the test's topics; polling helpers.
+
+use std::future::Future;
+use std::time::Duration;
+
+use kit::caller::{Caller, CallerKey};
+use secrecy::SecretString;
+use serde_json::{Value, json};
+use tokio::sync::oneshot;
+
+pub struct TestApp {
+    pub url: String,
+    pub config: social::config::Config,
+    pub caller_key: CallerKey,
+    stop: Option<oneshot::Sender<()>>,
+    done: Option<oneshot::Receiver<()>>,
+    client: reqwest::Client,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// A test configuration: unique database, topics and groups.
+pub fn test_config() -> social::config::Config {
+    testkit::require_mysql();
+    testkit::require_kafka();
+    let mut config: social::config::Config =
+        kit::config::load_from(social::config::DEFAULTS, None, Vec::new()).unwrap();
+    config.http.listen = "127.0.0.1:0".into();
+    config.db.url = SecretString::from(testkit::mysql_url());
+    config.db.database = testkit::unique("clipfed_test_social");
+    config.kafka.brokers = testkit::kafka_brokers();
+    config.topics.interactions = testkit::unique("test_interactions");
+    config.topics.interactions_partitions = 2;
+    config.topics.videos = testkit::unique("test_social_videos");
+    config.topics.users = testkit::unique("test_social_users");
+    config.counters.group = testkit::unique("test_social_counters");
+    config.counters.max_wait_ms = 50;
+    config.known.group = testkit::unique("test_social_known");
+    config.known.max_wait_ms = 50;
+    config
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_with(test_config()).await
+}
+
+/// Starts the service on `config` (restart a stopped app with its `config`).
+pub async fn spawn_with(config: social::config::Config) -> TestApp {
+    let kept = config.clone();
+    let caller_key = CallerKey::new(&config.auth.caller_key).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/graphql", listener.local_addr().unwrap());
+    let (tx, rx) = oneshot::channel::<()>();
+    let (done_tx, done_rx) = oneshot::channel::<()>();
+    tokio::spawn(async move {
+        social::run(config, listener, async move {
+            let _ = rx.await;
+        })
+        .await
+        .expect("social service ran");
+        let _ = done_tx.send(());
+    });
+    let app = TestApp {
+        url,
+        config: kept,
+        caller_key,
+        stop: Some(tx),
+        done: Some(done_rx),
+        client: reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .unwrap(),
+    };
+    testkit::wait_ready(&app.url.replace("/graphql", "/readyz")).await;
+    app
+}
+
+pub fn user(id: i64) -> Caller {
+    Caller::User(id)
+}
+
+impl TestApp {
+    fn request(&self, caller: &Caller, query: &str, variables: Value) -> reqwest::RequestBuilder {
+        let mut req = self
+            .client
+            .post(&self.url)
+            .json(&json!({"query": query, "variables": variables}));
+        if let Some(header) = self.caller_key.sign(caller, Duration::from_secs(60)) {
+            req = req.header(kit::caller::HEADER, header);
+        }
+        req
+    }
+
+    /// Runs `query` as `caller`; returns the whole response body.
+    pub async fn gql_as(&self, caller: &Caller, query: &str, variables: Value) -> Value {
+        let res = self.request(caller, query, variables).send().await.unwrap();
+        res.json().await.unwrap()
+    }
+
+    /// Runs `query` as `caller`; returns only the HTTP status.
+    pub async fn status_of(&self, caller: &Caller, query: &str, variables: Value) -> u16 {
+        let res = self.request(caller, query, variables).send().await.unwrap();
+        res.status().as_u16()
+    }
+
+    pub async fn gql(&self, query: &str, variables: Value) -> Value {
+        self.gql_as(&Caller::Anonymous, query, variables).await
+    }
+
+    /// A small pool on the service's database.
+    pub async fn sql(&self) -> sqlx::MySqlPool {
+        let url = format!("{}/{}", testkit::mysql_url(), self.config.db.database);
+        sqlx::mysql::MySqlPoolOptions::new()
+            .max_connections(2)
+            .connect(&url)
+            .await
+            .unwrap()
+    }
+
+    /// Publishes records as the video and user services would, and waits until this service has
+    /// recorded them.
+    async fn announce(&self, topic: &str, messages: Vec<(i64, Value)>, table: &str) {
+        let producer = kit::kafka::Producer::new(&self.config.kafka).unwrap();
+        for (key, message) in &messages {
+            producer
+                .send(
+                    topic,
+                    key.to_string().as_bytes(),
+                    &serde_json::to_vec(message).unwrap(),
+                )
+                .await
+                .unwrap();
+        }
+        let ids: Vec<i64> = messages.iter().map(|(k, _)| *k).collect();
+        let pool = self.sql().await;
+        let sql = format!(
+            "SELECT COUNT(*) FROM {table} WHERE id IN ({})",
+            ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
+        );
+        let want = ids.len() as i64;
+        eventually(30, "announced ids recorded", || {
+            let (pool, sql) = (pool.clone(), sql.clone());
+            async move {
+                let q = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql));
+                q.fetch_one(&pool).await.unwrap() == want
+            }
+        })
+        .await;
+    }
+
+    /// Announces videos (published by `author`) on the video topic.
+    pub async fn videos(&self, author: i64, ids: &[i64]) {
+        let messages = ids
+            .iter()
+            .map(|id| {
+                let m = json!({"type": "published", "id": kit::id::next_id(), "video_id": id,
+                    "author_id": author, "title": "t", "description": "d", "created_at_ms": 0});
+                (*id, m)
+            })
+            .collect();
+        self.announce(&self.config.topics.videos, messages, "known_videos")
+            .await;
+    }
+
+    /// A fresh video id, announced.
+    pub async fn video(&self) -> i64 {
+        let id = kit::id::next_id();
+        self.videos(1, &[id]).await;
+        id
+    }
+
+    /// Announces a deletion and waits until it is recorded.
+    pub async fn delete_video(&self, id: i64) {
+        let producer = kit::kafka::Producer::new(&self.config.kafka).unwrap();
+        let m = json!({"type": "deleted", "id": kit::id::next_id(), "video_id": id});
+        producer
+            .send(
+                &self.config.topics.videos,
+                id.to_string().as_bytes(),
+                &serde_json::to_vec(&m).unwrap(),
+            )
+            .await
+            .unwrap();
+        let pool = self.sql().await;
+        eventually(30, "deletion recorded", || {
+            let pool = pool.clone();
+            async move {
+                sqlx::query_scalar::<_, i64>(
+                    "SELECT COUNT(*) FROM known_videos WHERE id = ? AND deleted_at IS NOT NULL",
+                )
+                .bind(id)
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+                    == 1
+            }
+        })
+        .await;
+    }
+
+    /// Announces registered users.
+    pub async fn users(&self, ids: &[i64]) {
+        let messages = ids
+            .iter()
+            .map(|id| {
+                let m = json!({"type": "registered", "id": kit::id::next_id(), "user_id": id,
+                    "username": format!("u{id}"), "created_at_ms": 0});
+                (*id, m)
+            })
+            .collect();
+        self.announce(&self.config.topics.users, messages, "known_users")
+            .await;
+    }
+
+    pub async fn like(
+        &self,
+        who: i64,
+        video: Option<i64>,
+        comment: Option<i64>,
+        action: i32,
+    ) -> Value {
+        self.gql_as(
+            &user(who),
+            "mutation($v: ID, $c: ID, $a: Int!) { likeAction(videoId: $v, commentId: $c, actionType: $a) }",
+            json!({"v": video.map(|v| v.to_string()), "c": comment.map(|c| c.to_string()), "a": action}),
+        )
+        .await
+    }
+
+    /// Publishes a comment (on `video`, or a reply to `comment`); returns the response body.
+    pub async fn comment(
+        &self,
+        who: i64,
+        video: Option<i64>,
+        comment: Option<i64>,
+        text: &str,
+    ) -> Value {
+        self.gql_as(
+            &user(who),
+            "mutation($v: ID, $c: ID, $t: String!) { publishComment(videoId: $v, commentId: $c, content: $t) { id content parent { id } video { id } author { id } } }",
+            json!({"v": video.map(|v| v.to_string()), "c": comment.map(|c| c.to_string()), "t": text}),
+        )
+        .await
+    }
+
+    /// Publishes a comment and returns its id.
+    pub async fn comment_id(
+        &self,
+        who: i64,
+        video: Option<i64>,
+        comment: Option<i64>,
+        text: &str,
+    ) -> i64 {
+        let body = self.comment(who, video, comment, text).await;
+        id_in(&body["data"]["publishComment"])
+    }
+
+    pub async fn relation(&self, who: i64, to: i64, action: i32) -> Value {
+        self.gql_as(
+            &user(who),
+            "mutation($u: ID!, $a: Int!) { relationAction(toUserId: $u, actionType: $a) }",
+            json!({"u": to.to_string(), "a": action}),
+        )
+        .await
+    }
+
+    /// `likeCount`, `commentCount` and `isLiked` (for `viewer`) of a video entity.
+    pub async fn video_counts(&self, viewer: Option<i64>, video: i64) -> (i64, i64, bool) {
+        let caller = viewer.map_or(Caller::Anonymous, user);
+        let body = self
+            .gql_as(
+                &caller,
+                "query($r: [_Any!]!) { _entities(representations: $r) { ... on Video { likeCount commentCount isLiked } } }",
+                json!({"r": [{"__typename": "Video", "id": video.to_string()}]}),
+            )
+            .await;
+        let v = &body["data"]["_entities"][0];
+        assert!(v.is_object(), "{body}");
+        (
+            v["likeCount"].as_i64().unwrap(),
+            v["commentCount"].as_i64().unwrap(),
+            v["isLiked"].as_bool().unwrap(),
+        )
+    }
+
+    /// Waits until a video's like and comment counts are `(likes, comments)`.
+    pub async fn converge(&self, video: i64, likes: i64, comments: i64) {
+        let mut last = (0, 0);
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+        while tokio::time::Instant::now() < deadline {
+            let (l, c, _) = self.video_counts(None, video).await;
+            last = (l, c);
+            if last == (likes, comments) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!(
+            "video {video}: counts stayed {last:?}, want {:?}",
+            (likes, comments)
+        );
+    }
+
+    /// A user entity's fields (`fields` is a selection on `User`) as `viewer`.
+    pub async fn user_entity(&self, viewer: Option<i64>, id: i64, fields: &str) -> Value {
+        let caller = viewer.map_or(Caller::Anonymous, user);
+        let body = self
+            .gql_as(
+                &caller,
+                &format!("query($r: [_Any!]!) {{ _entities(representations: $r) {{ ... on User {{ {fields} }} }} }}"),
+                json!({"r": [{"__typename": "User", "id": id.to_string()}]}),
+            )
+            .await;
+        assert!(body["errors"].is_null(), "{body}");
+        body["data"]["_entities"][0].clone()
+    }
+
+    /// Outbox rows not yet published.
+    pub async fn backlog(&self) -> i64 {
+        sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL")
+            .fetch_one(&self.sql().await)
+            .await
+            .unwrap()
+    }
+
+    /// The service's `/metrics` text.
+    pub async fn metrics(&self) -> String {
+        let url = self.url.replace("/graphql", "/metrics");
+        self.client
+            .get(url)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
+    /// Stops the service and waits until it has shut down; the database stays.
+    pub async fn stop(mut self) -> social::config::Config {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(done) = self.done.take() {
+            let _ = tokio::time::timeout(Duration::from_secs(30), done).await;
+        }
+        self.config.clone()
+    }
+
+    pub async fn cleanup(self) {
+        let db = self.config.db.database.clone();
+        self.stop().await;
+        testkit::drop_database(&db).await;
+    }
+}
+
+/// The numeric error code of the first error, if any.
+pub fn code(body: &Value) -> Option<i64> {
+    body["errors"][0]["extensions"]["code"].as_i64()
+}
+
+/// Asserts the first error's code.
+#[track_caller]
+pub fn assert_code(body: &Value, want: i64) {
+    assert_eq!(code(body), Some(want), "{body}");
+}
+
+/// Asserts success.
+#[track_caller]
+pub fn assert_ok(body: &Value) {
+    assert!(body["errors"].is_null(), "{body}");
+}
+
+/// The id of one object.
+pub fn id_in(object: &Value) -> i64 {
+    object["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no id in {object}"))
+        .parse()
+        .unwrap()
+}
+
+/// The ids of a list of objects.
+pub fn ids_of(items: &Value) -> Vec<i64> {
+    items
+        .as_array()
+        .unwrap_or_else(|| panic!("not a list: {items}"))
+        .iter()
+        .map(id_in)
+        .collect()
+}
+
+/// Polls `check` every 100 ms until it returns true; panics with `what` after `secs`.
+pub async fn eventually<F, Fut>(secs: u64, what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+    while tokio::time::Instant::now() < deadline {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("not within {secs} s: {what}");
+}
+
+/// The value of a counter line `name{labels}` in a metrics text (0 when absent).
+pub fn metric(text: &str, series: &str) -> f64 {
+    text.lines()
+        .find_map(|l| l.strip_prefix(series)?.trim().parse().ok())
+        .unwrap_or(0.0)
+}
