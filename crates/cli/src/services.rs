@@ -32,6 +32,12 @@ pub const SERVICES: &[Service] = &[
         bin: "clipfed-video",
         port: 8102,
     },
+    Service {
+        name: "social",
+        package: "clipfed-social",
+        bin: "clipfed-social",
+        port: 8103,
+    },
 ];
 
 /// Builds every service binary in one cargo invocation.

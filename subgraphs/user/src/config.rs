@@ -1,7 +1,7 @@
 //! The user service's configuration: embedded defaults (`config/default.toml`), then `CLIPFED_CONFIG`,
 //! then `CLIPFED_<SECTION>__<KEY>` variables.
 
-use kit::config::{DbConfig, HttpConfig, RedisConfig, TelemetryConfig};
+use kit::config::{DbConfig, HttpConfig, KafkaConfig, RedisConfig, TelemetryConfig};
 use secrecy::SecretString;
 use serde::Deserialize;
 
@@ -16,6 +16,8 @@ pub struct Config {
     pub http: HttpConfig,
     pub db: DbConfig,
     pub redis: RedisConfig,
+    pub kafka: KafkaConfig,
+    pub topics: Topics,
     pub login_limit: LoginLimits,
     pub telemetry: TelemetryConfig,
     pub auth: AuthConfig,
@@ -23,6 +25,13 @@ pub struct Config {
     /// Avatar URLs: presigned for a private bucket, or joined to a public base.
     pub avatar: kit::s3::UrlConfig,
     pub s3: kit::s3::S3Config,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Topics {
+    pub events: String,
+    pub events_partitions: i32,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -38,6 +38,9 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let pool = kit::db::connect(&config.db, &MIGRATOR).await?;
+    kit::outbox::migrate(&pool).await?;
+    let producer = kit::kafka::Producer::new(&config.kafka)?;
+    let relay = kit::outbox::Relay::new(pool.clone(), producer);
     let redis = kit::cache::connect(&config.redis).await?;
     // Keys are namespaced by the service's database, so test instances never share counts.
     let limiter = kit::ratelimit::RateLimiter::new(redis.clone(), config.db.database.clone());
@@ -54,12 +57,32 @@ pub async fn run(
             .map_err(anyhow::Error::msg)?,
         secrets: SecretBox::new(&auth.mfa_key).map_err(anyhow::Error::msg)?,
         guard: LoginGuard::new(limiter, config.login_limit),
+        events_topic: config.topics.events.clone(),
+        relay: relay.notifier(),
         hash_slots: Arc::new(Semaphore::new(config.password.max_concurrent_hashes.max(1))),
     };
     let caller_key = CallerKey::new(&auth.caller_key).map_err(anyhow::Error::msg)?;
     let avatars =
         kit::s3::ObjectUrls::new(&config.avatar, &config.s3).map_err(anyhow::Error::msg)?;
     let schema = schema::build(accounts, avatars);
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let stopped = move || {
+        let mut rx = stop_rx.clone();
+        async move {
+            let _ = rx.wait_for(|stop| *stop).await;
+        }
+    };
+    let topics = vec![kit::kafka::TopicSpec::new(
+        &config.topics.events,
+        config.topics.events_partitions,
+    )];
+    let brokers = config.kafka.brokers.clone();
+    let stop = stopped();
+    tokio::spawn(async move {
+        if kit::kafka::ensure_topics_retrying(&brokers, &topics, stopped()).await {
+            relay.run(stop).await;
+        }
+    });
     let checks = vec![kit::db::readiness(&pool), kit::cache::readiness(&redis)];
     kit::graphql_http::serve_subgraph(
         "user",
@@ -68,7 +91,10 @@ pub async fn run(
         &config.http,
         checks,
         listener,
-        shutdown,
+        async move {
+            shutdown.await;
+            let _ = stop_tx.send(true);
+        },
     )
     .await?;
     Ok(())

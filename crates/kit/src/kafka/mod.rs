@@ -27,8 +27,29 @@ pub(crate) fn client_config(brokers: &str) -> ClientConfig {
     cfg
 }
 
-/// A service's consumer: creates `topics` (retrying with backoff while the broker is away), then
-/// runs [`run_consumer`] until `stop`. Failures are logged; it never ends the service.
+/// Creates `topics`, retrying with backoff while the broker is away; false when `stop` came first.
+pub async fn ensure_topics_retrying(
+    brokers: &str,
+    topics: &[TopicSpec],
+    stop: impl std::future::Future<Output = ()>,
+) -> bool {
+    tokio::pin!(stop);
+    let mut wait = std::time::Duration::from_millis(200);
+    loop {
+        match ensure_topics(brokers, topics).await {
+            Ok(()) => return true,
+            Err(err) => tracing::warn!(error.message = %err, "creating topics failed; retrying"),
+        }
+        tokio::select! {
+            _ = &mut stop => return false,
+            _ = tokio::time::sleep(wait) => {}
+        }
+        wait = (wait * 2).min(std::time::Duration::from_secs(10));
+    }
+}
+
+/// A service's consumer: creates `topics` ([`ensure_topics_retrying`]), then runs
+/// [`run_consumer`] until `stop`. Failures are logged; it never ends the service.
 pub async fn serve_consumer<H, F, E>(
     spec: ConsumerSpec,
     topics: Vec<TopicSpec>,
@@ -40,14 +61,8 @@ pub async fn serve_consumer<H, F, E>(
     E: std::fmt::Display,
 {
     tokio::pin!(stop);
-    let mut wait = std::time::Duration::from_millis(200);
-    while let Err(err) = ensure_topics(&spec.brokers, &topics).await {
-        tracing::warn!(messaging.consumer.group.name = %spec.group, error.message = %err, "creating topics failed; retrying");
-        tokio::select! {
-            _ = &mut stop => return,
-            _ = tokio::time::sleep(wait) => {}
-        }
-        wait = (wait * 2).min(std::time::Duration::from_secs(10));
+    if !ensure_topics_retrying(&spec.brokers, &topics, &mut stop).await {
+        return;
     }
     let group = spec.group.clone();
     if let Err(err) = run_consumer(spec, handler, stop).await {

@@ -15,6 +15,7 @@ use kit::{AppError, ErrorCode};
 use sqlx::MySqlPool;
 use tokio::sync::Semaphore;
 
+use crate::domain::events::UserEvent;
 use crate::domain::mfa::MfaSecret;
 use crate::domain::password::{Password, PasswordHasher};
 use crate::domain::secretbox::SecretBox;
@@ -35,6 +36,10 @@ pub struct Accounts {
     pub keys: TokenKeys,
     pub secrets: SecretBox,
     pub guard: LoginGuard,
+    /// `user.events`, written through the outbox.
+    pub events_topic: String,
+    /// Wakes the outbox relay after a commit.
+    pub relay: Arc<tokio::sync::Notify>,
     /// Hashes that may run at once. Each argon2 call holds `password.memory_kib` of RAM, so this
     /// caps the memory a burst of logins can take (excess calls queue) instead of letting the
     /// blocking pool grow to hundreds of threads.
@@ -61,13 +66,33 @@ impl Accounts {
         let name = Username::parse(username)?;
         let hash = self.hash(Password::parse(password)?).await?;
         let id = kit::id::next_id();
-        match store::users::insert(&self.pool, id, name.as_str(), &name.key(), &hash, now()).await {
+        let at = now();
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        match store::users::insert(&mut tx, id, name.as_str(), &name.key(), &hash, at).await {
             Ok(()) => {}
             Err(e) if store::is_duplicate(&e) => {
                 return Err(AppError::new(ErrorCode::UsernameTaken));
             }
             Err(e) => return Err(db(e)),
         }
+        let event = UserEvent::Registered {
+            id: kit::id::next_id(),
+            user_id: id,
+            username: name.as_str().to_owned(),
+            created_at_ms: at.and_utc().timestamp_millis(),
+        };
+        let payload = serde_json::to_vec(&event).map_err(AppError::internal)?;
+        kit::outbox::enqueue(
+            &mut tx,
+            event.id(),
+            &self.events_topic,
+            id.to_string().as_bytes(),
+            &payload,
+        )
+        .await
+        .map_err(db)?;
+        tx.commit().await.map_err(db)?;
+        self.relay.notify_one();
         metrics::registered();
         self.user(id).await
     }

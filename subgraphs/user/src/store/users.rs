@@ -23,7 +23,7 @@ const COLUMNS: &str = "id, username, password_hash, avatar_key, mfa_secret, mfa_
 
 /// Inserts an account; a duplicate `username_key` fails with MySQL's duplicate-key error.
 pub async fn insert(
-    pool: &MySqlPool,
+    conn: &mut sqlx::MySqlConnection,
     id: i64,
     username: &str,
     key: &str,
@@ -39,7 +39,7 @@ pub async fn insert(
     .bind(password_hash)
     .bind(now)
     .bind(now)
-    .execute(pool)
+    .execute(conn)
     .await
     .map(drop)
 }

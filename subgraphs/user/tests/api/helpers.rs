@@ -33,6 +33,7 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_app_with(tune: impl FnOnce(&mut user::config::Config)) -> TestApp {
     testkit::require_mysql();
     testkit::require_redis();
+    testkit::require_kafka();
     let database = testkit::unique("clipfed_test_user");
     let mut config: user::config::Config =
         kit::config::load_from(user::config::DEFAULTS, None, Vec::new()).unwrap();
@@ -40,6 +41,9 @@ pub async fn spawn_app_with(tune: impl FnOnce(&mut user::config::Config)) -> Tes
     config.db.database = database.clone();
     config.redis.url = SecretString::from(testkit::redis_url());
     config.s3.endpoint = testkit::s3_endpoint();
+    config.kafka.brokers = testkit::kafka_brokers();
+    config.topics.events = testkit::unique("test_user_events");
+    config.topics.events_partitions = 1;
     // Cheap hashing: these tests check behaviour; the real cost is benchmarked separately.
     config.password.memory_kib = 1024;
     config.password.iterations = 1;

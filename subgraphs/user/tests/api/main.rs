@@ -6,6 +6,7 @@ mod helpers;
 mod accounts;
 mod avatars;
 mod entities;
+mod events;
 mod limits;
 mod logs;
 mod mfa;
