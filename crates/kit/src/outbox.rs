@@ -116,7 +116,15 @@ impl Relay {
     /// Publishes one batch; returns how many rows were sent. Rows whose send failed stay unsent
     /// and are retried by the next round.
     pub async fn relay_once(&self) -> Result<usize, sqlx::Error> {
-        let mut tx = self.pool.begin().await?;
+        // READ COMMITTED: the locking read below then locks only the rows it returns. Under
+        // REPEATABLE READ it would also lock the index gap after them, and every writer's
+        // `enqueue` would wait for this round, which lasts as long as Kafka takes to answer (the
+        // delivery timeout while the broker is down).
+        let mut conn = self.pool.acquire().await?;
+        sqlx::query("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
+            .execute(&mut *conn)
+            .await?;
+        let mut tx = sqlx::Connection::begin(&mut *conn).await?;
         let rows: Vec<Row> = sqlx::query_as(
             "SELECT id, topic, msg_key, payload, traceparent FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT ? FOR UPDATE",
         )

@@ -153,3 +153,52 @@ fn committed_events_are_published_in_order_within_their_trace() {
         testkit::drop_database(&database).await;
     });
 }
+
+/// Writers never wait for the relay: a round stuck on an unreachable broker (until its delivery
+/// timeout) must not block a new `enqueue` and commit.
+#[tokio::test]
+async fn enqueue_does_not_wait_for_a_relay_round_stuck_on_kafka() {
+    testkit::require_mysql();
+    let database = testkit::unique("clipfed_test_outbox_stuck");
+    let db = DbConfig {
+        url: SecretString::from(testkit::mysql_url()),
+        database: database.clone(),
+        max_connections: 3,
+        acquire_timeout_secs: 5,
+    };
+    let pool = kit::db::connect(&db, &NO_MIGRATIONS).await.unwrap();
+    outbox::migrate(&pool).await.unwrap();
+    let write = |payload: &'static [u8]| {
+        let pool = pool.clone();
+        async move {
+            let mut tx = pool.begin().await.unwrap();
+            outbox::enqueue(&mut tx, kit::id::next_id(), "t", b"k", payload)
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+        }
+    };
+    write(b"first").await;
+    // Nothing listens on this port: the send waits for its delivery timeout.
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let brokers = dead.local_addr().unwrap().to_string();
+    drop(dead);
+    let producer = Producer::new(&KafkaConfig {
+        brokers,
+        delivery_timeout_secs: 20,
+    })
+    .unwrap();
+    let relay = Relay::new(pool.clone(), producer);
+    let round = tokio::spawn(async move { relay.relay_once().await });
+    // Let the round take its locks, then write again.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(!round.is_finished(), "the round waits on the broker");
+    tokio::time::timeout(Duration::from_secs(5), write(b"second"))
+        .await
+        .expect("the write did not wait for the relay round");
+    assert!(!round.is_finished(), "the write finished first");
+    assert_eq!(outbox::backlog(&pool).await.unwrap(), 2);
+    round.abort();
+    pool.close().await;
+    testkit::drop_database(&database).await;
+}

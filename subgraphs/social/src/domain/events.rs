@@ -63,7 +63,7 @@ pub enum Counter {
 
 impl Counter {
     /// `(kind, entity id)` as stored in the `counters` table.
-    pub fn key(self) -> (u8, i64) {
+    pub fn key(self) -> (i8, i64) {
         match self {
             Counter::VideoLikes(id) => (1, id),
             Counter::VideoComments(id) => (2, id),

@@ -65,7 +65,7 @@ pub async fn fold(pool: &MySqlPool, batch: &[InteractionEvent]) -> Result<usize,
         });
         q.build().execute(&mut *tx).await?;
     }
-    let sums: Vec<((u8, i64), i64)> = sums
+    let sums: Vec<((i8, i64), i64)> = sums
         .into_iter()
         .filter(|(_, d)| *d != 0)
         .map(|(c, d)| (c.key(), d))
@@ -113,7 +113,7 @@ pub async fn get(
         list.push(format!("({kind}, {id})"));
     }
     q.push(")");
-    let rows: Vec<(u8, i64, i64)> = q.build_query_as().fetch_all(pool).await?;
+    let rows: Vec<(i8, i64, i64)> = q.build_query_as().fetch_all(pool).await?;
     for key in keys {
         let (kind, id) = key.key();
         if let Some((_, _, v)) = rows.iter().find(|(k, i, _)| *k == kind && *i == id) {
@@ -147,12 +147,12 @@ pub async fn rebuild(
         .bind(topic)
         .fetch_all(&mut *tx)
         .await?;
-    let mut values: BTreeMap<(u8, i64), i64> = BTreeMap::new();
+    let mut values: BTreeMap<(i8, i64), i64> = BTreeMap::new();
     let mut add = |counter: Counter, n: i64| {
         *values.entry(counter.key()).or_insert(0) += n;
     };
     for shard in shards.all() {
-        let rows: Vec<(u8, i64, i64)> = sqlx::query_as(shards.sql(likes::COUNTS, shard))
+        let rows: Vec<(i8, i64, i64)> = sqlx::query_as(shards.sql(likes::COUNTS, shard))
             .fetch_all(&mut *tx)
             .await?;
         for (kind, target, n) in rows {
@@ -193,7 +193,7 @@ pub async fn rebuild(
     sqlx::query("DELETE FROM counters")
         .execute(&mut *tx)
         .await?;
-    let values: Vec<((u8, i64), i64)> = values.into_iter().collect();
+    let values: Vec<((i8, i64), i64)> = values.into_iter().collect();
     for chunk in values.chunks(CHUNK) {
         let mut q = QueryBuilder::new("INSERT INTO counters (kind, entity_id, value) ");
         q.push_values(chunk, |mut row, ((kind, id), n)| {

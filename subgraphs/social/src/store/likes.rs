@@ -7,8 +7,8 @@ use sqlx::{MySqlConnection, MySqlPool, QueryBuilder};
 
 use super::shards::Shards;
 
-pub const VIDEO: u8 = 1;
-pub const COMMENT: u8 = 2;
+pub const VIDEO: i8 = 1;
+pub const COMMENT: i8 = 2;
 
 pub const INSERT: &str = "INSERT INTO likes_{s} (target_kind, target_id, user_id, video_id, created_at) VALUES (?, ?, ?, ?, ?)";
 pub const DELETE: &str =
@@ -29,7 +29,7 @@ pub const COUNTS: &str =
 pub async fn insert(
     conn: &mut MySqlConnection,
     shards: &Shards,
-    kind: u8,
+    kind: i8,
     target: i64,
     user: i64,
     video: i64,
@@ -51,7 +51,7 @@ pub async fn insert(
 pub async fn delete(
     conn: &mut MySqlConnection,
     shards: &Shards,
-    kind: u8,
+    kind: i8,
     target: i64,
     user: i64,
     video: i64,

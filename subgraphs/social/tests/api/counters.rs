@@ -54,6 +54,7 @@ async fn a_full_redelivery_to_a_new_group_counts_nothing_twice() {
     let app = spawn_app().await;
     let video = app.video().await;
     let actions = activity(&app, video).await;
+    app.folded(actions).await;
     app.converge(video, 25, 2).await;
     eventually(30, "outbox drained", || async { app.backlog().await == 0 }).await;
     let published: i64 =
@@ -120,7 +121,8 @@ async fn malformed_records_are_skipped_and_counted() {
 async fn rebuild_recomputes_exact_counters_while_the_service_runs() {
     let app = spawn_app().await;
     let video = app.video().await;
-    activity(&app, video).await;
+    let actions = activity(&app, video).await;
+    app.folded(actions).await;
     app.converge(video, 25, 2).await;
     let right = all_counters(&app).await;
     let pool = app.sql().await;

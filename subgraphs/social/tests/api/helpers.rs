@@ -284,10 +284,11 @@ impl TestApp {
             .await;
         let v = &body["data"]["_entities"][0];
         assert!(v.is_object(), "{body}");
+        let count = |name: &str| v[name].as_i64().unwrap_or_else(|| panic!("{body}"));
         (
-            v["likeCount"].as_i64().unwrap(),
-            v["commentCount"].as_i64().unwrap(),
-            v["isLiked"].as_bool().unwrap(),
+            count("likeCount"),
+            count("commentCount"),
+            v["isLiked"].as_bool().unwrap_or_else(|| panic!("{body}")),
         )
     }
 
@@ -321,6 +322,14 @@ impl TestApp {
             .await;
         assert!(body["errors"].is_null(), "{body}");
         body["data"]["_entities"][0].clone()
+    }
+
+    /// Waits until the consumer has folded at least `n` events.
+    pub async fn folded(&self, n: usize) {
+        eventually(60, "events folded", || async {
+            metric(&self.metrics().await, "clipfed_social_events_folded_total") >= n as f64
+        })
+        .await;
     }
 
     /// Outbox rows not yet published.
