@@ -122,20 +122,6 @@ pub async fn ping(pool: &MySqlPool) -> Result<(), sqlx::Error> {
     sqlx::query("SELECT 1").execute(pool).await.map(drop)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::valid_name;
-
-    #[test]
-    fn database_names_must_be_plain_identifiers() {
-        assert!(valid_name("clipfed_user"));
-        assert!(valid_name("t1_x"));
-        for bad in ["", "1abc", "Upper", "a-b", "a`b", "a;drop", &"a".repeat(65)] {
-            assert!(!valid_name(bad), "{bad:?} accepted");
-        }
-    }
-}
-
 /// Rows deleted per statement by [`prune_older_ids`].
 const PRUNE_BATCH: i64 = 10_000;
 
@@ -159,6 +145,20 @@ pub async fn prune_older_ids(
         total += done.rows_affected();
         if done.rows_affected() < PRUNE_BATCH as u64 {
             return Ok(total);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::valid_name;
+
+    #[test]
+    fn database_names_must_be_plain_identifiers() {
+        assert!(valid_name("clipfed_user"));
+        assert!(valid_name("t1_x"));
+        for bad in ["", "1abc", "Upper", "a-b", "a`b", "a;drop", &"a".repeat(65)] {
+            assert!(!valid_name(bad), "{bad:?} accepted");
         }
     }
 }
