@@ -113,6 +113,53 @@ pub async fn drop_database(name: &str) {
     }
 }
 
+/// The numeric error code (`extensions.code`) of a GraphQL response's first error, if any.
+pub fn error_code(body: &serde_json::Value) -> Option<i64> {
+    body["errors"][0]["extensions"]["code"].as_i64()
+}
+
+/// The id (a decimal string, as ids travel) of one object in a GraphQL response.
+pub fn id_in(object: &serde_json::Value) -> i64 {
+    object["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no id in {object}"))
+        .parse()
+        .unwrap()
+}
+
+/// The ids of a list of objects.
+pub fn ids_of(items: &serde_json::Value) -> Vec<i64> {
+    items
+        .as_array()
+        .unwrap_or_else(|| panic!("not a list: {items}"))
+        .iter()
+        .map(id_in)
+        .collect()
+}
+
+/// Polls `check` every 100 ms until it returns true; panics with `what` after `secs`.
+pub async fn eventually<F, Fut>(secs: u64, what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+    while tokio::time::Instant::now() < deadline {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("not within {secs} s: {what}");
+}
+
+/// The value of a series `name{labels}` in a Prometheus text (0 when absent).
+pub fn metric(text: &str, series: &str) -> f64 {
+    text.lines()
+        .find_map(|l| l.strip_prefix(series)?.trim().parse().ok())
+        .unwrap_or(0.0)
+}
+
 /// A Kafka broker (tansu) of one test's own, for tests that stop and restart the broker while a
 /// service runs. It listens on a free port and keeps its data in a folder the test owns, so a
 /// restart finds its topics, messages and committed offsets again. Killed when dropped.

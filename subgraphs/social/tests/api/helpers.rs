@@ -2,7 +2,6 @@
 //! port; a GraphQL client signing the caller header as the router would; announcing videos and
 //! users on the test's topics; polling helpers.
 
-use std::future::Future;
 use std::time::Duration;
 
 use kit::caller::{Caller, CallerKey};
@@ -371,10 +370,7 @@ impl TestApp {
     }
 }
 
-/// The numeric error code of the first error, if any.
-pub fn code(body: &Value) -> Option<i64> {
-    body["errors"][0]["extensions"]["code"].as_i64()
-}
+pub use testkit::{error_code as code, eventually, id_in, ids_of, metric};
 
 /// Asserts the first error's code.
 #[track_caller]
@@ -386,46 +382,4 @@ pub fn assert_code(body: &Value, want: i64) {
 #[track_caller]
 pub fn assert_ok(body: &Value) {
     assert!(body["errors"].is_null(), "{body}");
-}
-
-/// The id of one object.
-pub fn id_in(object: &Value) -> i64 {
-    object["id"]
-        .as_str()
-        .unwrap_or_else(|| panic!("no id in {object}"))
-        .parse()
-        .unwrap()
-}
-
-/// The ids of a list of objects.
-pub fn ids_of(items: &Value) -> Vec<i64> {
-    items
-        .as_array()
-        .unwrap_or_else(|| panic!("not a list: {items}"))
-        .iter()
-        .map(id_in)
-        .collect()
-}
-
-/// Polls `check` every 100 ms until it returns true; panics with `what` after `secs`.
-pub async fn eventually<F, Fut>(secs: u64, what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = bool>,
-{
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
-    while tokio::time::Instant::now() < deadline {
-        if check().await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("not within {secs} s: {what}");
-}
-
-/// The value of a counter line `name{labels}` in a metrics text (0 when absent).
-pub fn metric(text: &str, series: &str) -> f64 {
-    text.lines()
-        .find_map(|l| l.strip_prefix(series)?.trim().parse().ok())
-        .unwrap_or(0.0)
 }

@@ -185,10 +185,7 @@ impl TestApp {
     }
 }
 
-/// The numeric error code of the first error, if any.
-pub fn code(body: &Value) -> Option<i64> {
-    body["errors"][0]["extensions"]["code"].as_i64()
-}
+pub use testkit::error_code as code;
 
 /// The id of a registered user.
 pub fn id_of(body: &Value) -> i64 {
