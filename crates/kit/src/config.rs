@@ -153,6 +153,26 @@ pub struct TelemetryConfig {
     pub sample_ratio: f64,
 }
 
+/// The `[auth]` section of a service that holds no keys of its own: production mode and the key of
+/// the internal `x-clipfed-caller` header (shared by every clipfed process).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CallerAuth {
+    /// Refuse development keys.
+    pub production: bool,
+    pub caller_key: SecretString,
+}
+
+impl CallerAuth {
+    /// In production, refuses the development caller key.
+    pub fn check(&self) -> Result<(), String> {
+        if self.production {
+            refuse_dev_key("auth.caller_key", &self.caller_key)?;
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use secrecy::ExposeSecret;

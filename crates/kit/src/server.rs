@@ -140,3 +140,48 @@ pub async fn shutdown_signal() {
     let term = std::future::pending::<()>();
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
 }
+
+/// Fans one shutdown out to a service's background tasks (relay, consumers, timers): each task
+/// awaits its own [`Stop::wait`]; the server's shutdown future, wrapped by [`Stop::after`], fires
+/// them all once the server has been told to stop.
+#[derive(Clone)]
+pub struct Stop {
+    tx: Arc<watch::Sender<bool>>,
+    rx: watch::Receiver<bool>,
+}
+
+impl Default for Stop {
+    fn default() -> Self {
+        let (tx, rx) = watch::channel(false);
+        Self {
+            tx: Arc::new(tx),
+            rx,
+        }
+    }
+}
+
+impl Stop {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Resolves once the stop fired (at once if it already has).
+    pub fn wait(&self) -> impl Future<Output = ()> + Send + 'static {
+        let mut rx = self.rx.clone();
+        async move {
+            let _ = rx.wait_for(|stop| *stop).await;
+        }
+    }
+
+    /// `shutdown`, then the stop: pass this to the server so background tasks end with it.
+    pub fn after(
+        &self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> impl Future<Output = ()> + Send + 'static {
+        let tx = Arc::clone(&self.tx);
+        async move {
+            shutdown.await;
+            let _ = tx.send(true);
+        }
+    }
+}

@@ -2,7 +2,6 @@
 //! `CLIPFED_CONFIG`, then `CLIPFED_<SECTION>__<KEY>` variables.
 
 use kit::config::{DbConfig, HttpConfig, KafkaConfig, TelemetryConfig};
-use secrecy::SecretString;
 use serde::Deserialize;
 
 /// The embedded defaults: they work on a fresh machine with `clipfed up`.
@@ -20,7 +19,7 @@ pub struct Config {
     pub shards: ShardConfig,
     pub comments: CommentConfig,
     pub telemetry: TelemetryConfig,
-    pub auth: AuthConfig,
+    pub auth: kit::config::CallerAuth,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -56,15 +55,6 @@ pub struct CommentConfig {
     pub max_chars: usize,
 }
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AuthConfig {
-    /// Refuse development keys.
-    pub production: bool,
-    /// Key of the internal `x-clipfed-caller` header (shared by every clipfed process).
-    pub caller_key: SecretString,
-}
-
 impl Config {
     /// Loads and checks the configuration.
     pub fn load() -> anyhow::Result<Self> {
@@ -78,11 +68,7 @@ impl Config {
         if !(1..=64).contains(&self.shards.count) {
             anyhow::bail!("shards.count must be between 1 and 64");
         }
-        if self.auth.production {
-            kit::config::refuse_dev_key("auth.caller_key", &self.auth.caller_key)
-                .map_err(anyhow::Error::msg)?;
-        }
-        Ok(())
+        self.auth.check().map_err(anyhow::Error::msg)
     }
 }
 

@@ -23,7 +23,6 @@ use std::time::Duration;
 use kit::caller::CallerKey;
 use kit::kafka::{ConsumerSpec, TopicSpec};
 use sqlx::MySqlPool;
-use tokio::sync::watch;
 
 use crate::config::{Config, ConsumerConfig};
 use crate::store::shards::Shards;
@@ -57,14 +56,8 @@ pub async fn run(
         max_comment_chars: config.comments.max_chars,
     };
 
-    let (stop_tx, stop_rx) = watch::channel(false);
-    let stopped = move || {
-        let mut rx = stop_rx.clone();
-        async move {
-            let _ = rx.wait_for(|stop| *stop).await;
-        }
-    };
-    tokio::spawn(relay.run(stopped()));
+    let stop = kit::server::Stop::new();
+    tokio::spawn(relay.run(stop.wait()));
     let interactions = TopicSpec::new(
         &config.topics.interactions,
         config.topics.interactions_partitions,
@@ -81,7 +74,7 @@ pub async fn run(
             let pool = folder.clone();
             async move { consumers::fold_counters(&pool, &batch).await }
         },
-        stopped(),
+        stop.wait(),
     ));
     let learner = pool.clone();
     // The video and user services create their topics; creating them here too lets this service
@@ -101,12 +94,12 @@ pub async fn run(
             let pool = learner.clone();
             async move { consumers::learn(&pool, &batch).await }
         },
-        stopped(),
+        stop.wait(),
     ));
     tokio::spawn(prune(
         pool.clone(),
         Duration::from_secs(config.counters.dedupe_retention_hours * 3600),
-        stopped(),
+        stop.wait(),
     ));
 
     let caller_key = CallerKey::new(&config.auth.caller_key).map_err(anyhow::Error::msg)?;
@@ -118,10 +111,7 @@ pub async fn run(
         &config.http,
         vec![kit::db::readiness(&pool)],
         listener,
-        async move {
-            shutdown.await;
-            let _ = stop_tx.send(true);
-        },
+        stop.after(shutdown),
     )
     .await?;
     Ok(())

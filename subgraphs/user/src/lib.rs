@@ -65,22 +65,16 @@ pub async fn run(
     let avatars =
         kit::s3::ObjectUrls::new(&config.avatar, &config.s3).map_err(anyhow::Error::msg)?;
     let schema = schema::build(accounts, avatars);
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let stopped = move || {
-        let mut rx = stop_rx.clone();
-        async move {
-            let _ = rx.wait_for(|stop| *stop).await;
-        }
-    };
+    let stop = kit::server::Stop::new();
     let topics = vec![kit::kafka::TopicSpec::new(
         &config.topics.events,
         config.topics.events_partitions,
     )];
     let brokers = config.kafka.brokers.clone();
-    let stop = stopped();
+    let tasks = stop.clone();
     tokio::spawn(async move {
-        if kit::kafka::ensure_topics_retrying(&brokers, &topics, stopped()).await {
-            relay.run(stop).await;
+        if kit::kafka::ensure_topics_retrying(&brokers, &topics, tasks.wait()).await {
+            relay.run(tasks.wait()).await;
         }
     });
     let checks = vec![kit::db::readiness(&pool), kit::cache::readiness(&redis)];
@@ -91,10 +85,7 @@ pub async fn run(
         &config.http,
         checks,
         listener,
-        async move {
-            shutdown.await;
-            let _ = stop_tx.send(true);
-        },
+        stop.after(shutdown),
     )
     .await?;
     Ok(())

@@ -2,7 +2,6 @@
 //! `CLIPFED_CONFIG`, then `CLIPFED_<SECTION>__<KEY>` variables.
 
 use kit::config::{DbConfig, HttpConfig, KafkaConfig, RedisConfig, TelemetryConfig};
-use secrecy::SecretString;
 use serde::Deserialize;
 
 /// The embedded defaults: they work on a fresh machine with `clipfed up`.
@@ -21,7 +20,7 @@ pub struct Config {
     pub popular: PopularConfig,
     pub cover: CoverConfig,
     pub telemetry: TelemetryConfig,
-    pub auth: AuthConfig,
+    pub auth: kit::config::CallerAuth,
     pub urls: kit::s3::UrlConfig,
     pub s3: kit::s3::S3Config,
 }
@@ -73,15 +72,6 @@ pub struct CoverConfig {
     pub default_key: String,
 }
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AuthConfig {
-    /// Refuse development keys.
-    pub production: bool,
-    /// Key of the internal `x-clipfed-caller` header (shared by every clipfed process).
-    pub caller_key: SecretString,
-}
-
 impl Config {
     /// Loads and checks the configuration.
     pub fn load() -> anyhow::Result<Self> {
@@ -92,9 +82,8 @@ impl Config {
 
     /// Production must not run on the development keys.
     pub fn check(&self) -> anyhow::Result<()> {
+        self.auth.check().map_err(anyhow::Error::msg)?;
         if self.auth.production {
-            kit::config::refuse_dev_key("auth.caller_key", &self.auth.caller_key)
-                .map_err(anyhow::Error::msg)?;
             self.s3.refuse_local_secret().map_err(anyhow::Error::msg)?;
         }
         Ok(())

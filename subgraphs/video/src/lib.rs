@@ -21,7 +21,6 @@ use std::future::Future;
 use std::time::Duration;
 
 use kit::caller::CallerKey;
-use tokio::sync::watch;
 
 use crate::catalog::Catalog;
 use crate::config::Config;
@@ -64,16 +63,10 @@ pub async fn run(
     check_ranking(&catalog, config.popular.capacity).await;
     covers::sweep(&pool, &covers).await;
 
-    let (stop_tx, stop_rx) = watch::channel(false);
-    let stopped = move || {
-        let mut rx = stop_rx.clone();
-        async move {
-            let _ = rx.wait_for(|stop| *stop).await;
-        }
-    };
-    tokio::spawn(relay.run(stopped()));
-    tokio::spawn(consume_visits(config.clone(), catalog.clone(), stopped()));
-    tokio::spawn(background(config.clone(), catalog.clone(), stopped()));
+    let stop = kit::server::Stop::new();
+    tokio::spawn(relay.run(stop.wait()));
+    tokio::spawn(consume_visits(config.clone(), catalog.clone(), stop.wait()));
+    tokio::spawn(background(config.clone(), catalog.clone(), stop.wait()));
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(config.cover.timeout_secs))
         .build()?;
@@ -106,10 +99,7 @@ pub async fn run(
         &config.http,
         checks,
         listener,
-        async move {
-            shutdown.await;
-            let _ = stop_tx.send(true);
-        },
+        stop.after(shutdown),
     )
     .await?;
     Ok(())
