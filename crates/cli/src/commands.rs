@@ -241,6 +241,7 @@ pub fn test(paths: &Paths, extra: &[String]) -> anyhow::Result<ExitCode> {
             ),
         )
         .env("CLIPFED_TEST_KAFKA_BROKERS", "127.0.0.1:9092")
+        .env("CLIPFED_TEST_PYTHON", paths.venv_bin("python"))
         .status()
         .context("running cargo nextest")?;
     Ok(if status.success() {

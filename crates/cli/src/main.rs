@@ -5,11 +5,12 @@
 //! - `clipfed down`: stop what `up` started (by pid, never by name).
 //! - `clipfed status`: what listens where, and whether we started it.
 //! - `clipfed test`: bring up the servers the tests need, then run every test.
+//! - `clipfed upload FILE --title T`: a resumable upload (tus) with a progress bar.
 //!
 //! Modules: [`paths`] (the git-ignored state folder), [`progress`] (spinners and step failures),
 //! [`install`] (apt, pip venv, cargo-cached binaries), [`process`] (spawning, pid files, stopping),
 //! [`probe`] (readiness checks), [`stack`] (the table of servers), [`provision`] (topics, bucket),
-//! [`services`] (our own services), [`commands`] (the subcommands).
+//! [`services`] (our own services), [`commands`] (the subcommands), [`upload`] (the uploader).
 
 mod commands;
 mod install;
@@ -20,6 +21,7 @@ mod progress;
 mod provision;
 mod services;
 mod stack;
+mod upload;
 
 use clap::{Parser, Subcommand};
 
@@ -47,6 +49,24 @@ enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
+    /// Upload a video (resumable: run it again after an interruption to continue).
+    Upload {
+        file: std::path::PathBuf,
+        #[arg(long, default_value = "")]
+        title: String,
+        #[arg(long, default_value = "")]
+        description: String,
+        /// The tus endpoint.
+        #[arg(
+            long,
+            env = "CLIPFED_UPLOAD_ENDPOINT",
+            default_value = "http://127.0.0.1:8105/uploads/"
+        )]
+        endpoint: String,
+        /// An access token (from login).
+        #[arg(long, env = "CLIPFED_TOKEN", hide_env_values = true)]
+        token: String,
+    },
 }
 
 fn main() -> std::process::ExitCode {
@@ -57,6 +77,22 @@ fn main() -> std::process::ExitCode {
         Command::Down => commands::down(&paths),
         Command::Status => commands::status(&paths),
         Command::Test { args } => commands::test(&paths, &args),
+        Command::Upload {
+            file,
+            title,
+            description,
+            endpoint,
+            token,
+        } => upload::run(
+            &paths,
+            upload::Args {
+                file,
+                title,
+                description,
+                endpoint,
+                token,
+            },
+        ),
     };
     match result {
         Ok(code) => code,

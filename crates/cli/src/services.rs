@@ -38,6 +38,12 @@ pub const SERVICES: &[Service] = &[
         bin: "clipfed-social",
         port: 8103,
     },
+    Service {
+        name: "upload",
+        package: "clipfed-upload",
+        bin: "clipfed-upload",
+        port: 8105,
+    },
 ];
 
 /// Builds every service binary in one cargo invocation.

@@ -30,14 +30,24 @@ pub const S3_SECRET_KEY: &str = "clipfed-local-secret";
 pub const S3_BUCKET: &str = "clipfed";
 
 /// Programs the services run (not servers): installed by `up` and `test` alike.
-pub const TOOLS: &[(&str, Install)] = &[(
-    // Video cover extraction (frames and durations).
-    "ffmpeg",
-    Install::Apt {
-        packages: &["ffmpeg"],
-        bin: "/usr/bin/ffmpeg",
-    },
-)];
+pub const TOOLS: &[(&str, Install)] = &[
+    (
+        // Video cover extraction (frames and durations).
+        "ffmpeg",
+        Install::Apt {
+            packages: &["ffmpeg"],
+            bin: "/usr/bin/ffmpeg",
+        },
+    ),
+    (
+        // The official Python tus client, driven by the upload service's tests.
+        "tuspy",
+        Install::Pip {
+            specs: &["tuspy==1.1.0"],
+            bin: "tusclient/client.py",
+        },
+    ),
+];
 
 pub const STACK: &[Server] = &[
     Server {

@@ -65,6 +65,10 @@ error_codes! {
     CannotFollowSelf = 14001, "CANNOT_FOLLOW_SELF", "you cannot follow yourself";
     AlreadyFollowing = 14002, "ALREADY_FOLLOWING", "already following this user";
     NotFollowing = 14003, "NOT_FOLLOWING", "not following this user";
+    UploadNotFound = 15001, "UPLOAD_NOT_FOUND", "no such upload (unknown, expired or terminated)";
+    UploadOffsetMismatch = 15002, "UPLOAD_OFFSET_MISMATCH", "the offset does not match the upload's";
+    ChecksumMismatch = 15003, "CHECKSUM_MISMATCH", "the chunk does not match its checksum; it was discarded";
+    UploadBusy = 15004, "UPLOAD_BUSY", "another request is writing this upload; retry";
 }
 
 impl ErrorCode {

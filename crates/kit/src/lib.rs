@@ -9,6 +9,7 @@
 //! - [`cache`]: the Redis connection (bounded waits, readiness ping).
 //! - [`ratelimit`]: fixed-window limits counted in Redis, shared by all instances.
 //! - [`s3`]: presigned GET/PUT URLs (SigV4) for the S3-compatible object store.
+//! - [`rest`]: the west2 REST value formats (times in UTC+8).
 //! - [`page`]: page arguments (0-based number, size 1-100) as the west2 contract defines them.
 //! - [`outbox`]: events written in the caller's transaction and relayed to Kafka in order.
 //! - [`db`]: MySQL pool, per-service database creation and embedded migrations.
@@ -28,6 +29,7 @@ pub mod kafka;
 pub mod outbox;
 pub mod page;
 pub mod ratelimit;
+pub mod rest;
 pub mod s3;
 pub mod server;
 pub mod telemetry;

@@ -1,0 +1,37 @@
+//! The west2 REST contract's value formats, shared by every place that answers in it (the upload
+//! service's form endpoints now, the router's REST facade later).
+
+use chrono::{DateTime, FixedOffset};
+
+/// China Standard Time, the contract's zone for times.
+const UTC_PLUS_8: i32 = 8 * 3600;
+
+/// An RFC 3339 time (GraphQL `DateTime`) as the contract writes it: `YYYY-MM-DD HH:MM:SS` in
+/// UTC+8. Absent or unparsable times (`deleted_at` of a live record) are `""`.
+pub fn time(rfc3339: Option<&str>) -> String {
+    let zone = FixedOffset::east_opt(UTC_PLUS_8).expect("UTC+8 is a valid offset");
+    rfc3339
+        .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+        .map(|t| {
+            t.with_timezone(&zone)
+                .format("%Y-%m-%d %H:%M:%S")
+                .to_string()
+        })
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_are_written_in_utc_plus_8_and_absent_ones_empty() {
+        assert_eq!(time(Some("1970-01-01T00:00:00Z")), "1970-01-01 08:00:00");
+        assert_eq!(
+            time(Some("2024-02-29T20:30:05.123+00:00")),
+            "2024-03-01 04:30:05"
+        );
+        assert_eq!(time(None), "");
+        assert_eq!(time(Some("yesterday")), "");
+    }
+}

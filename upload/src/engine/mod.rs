@@ -1,0 +1,219 @@
+//! The upload use cases, shared by tus and the west2 forms: create a session ([`Uploads::create`]),
+//! append a body ([`write`]), assemble a concatenation ([`concat`]), terminate, and the sweeper
+//! ([`sweep`]) that registers pending uploads and removes expired ones.
+//!
+//! Invariants: one request writes an upload at a time (a MySQL named lock, else 423); at most
+//! `limits.max_active` requests stream at once (else 503); a session's `received`, tail, hash state
+//! and part list change together in one transaction, after S3 holds the parts they name.
+
+pub mod concat;
+pub mod sweep;
+pub mod write;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use sha2::Sha256;
+use sha2::digest::common::hazmat::SerializableState;
+use sqlx::MySqlPool;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use crate::config::Limits;
+use crate::domain::kind::Kind;
+use crate::domain::metadata::Described;
+use crate::error::UploadError;
+use crate::metrics;
+use crate::objects::Objects;
+use crate::register::Registrar;
+use crate::store::lock::{self, UploadLock};
+use crate::store::sessions::{self, DONE, PARTIAL, Session};
+
+/// Everything the use cases need.
+#[derive(Clone)]
+pub struct Uploads {
+    pub pool: MySqlPool,
+    pub objects: Objects,
+    pub registrar: Registrar,
+    pub limits: Limits,
+    permits: Arc<Semaphore>,
+}
+
+/// What a new session is.
+pub struct NewUpload {
+    pub owner: i64,
+    pub kind: Kind,
+    /// `sessions::PLAIN`, `PARTIAL` or `FINAL`.
+    pub concat: i8,
+    pub concat_of: String,
+    /// `None`: deferred.
+    pub length: Option<i64>,
+    pub metadata: String,
+    pub described: Option<Described>,
+}
+
+impl Uploads {
+    pub fn new(pool: MySqlPool, objects: Objects, registrar: Registrar, limits: Limits) -> Self {
+        let permits = Arc::new(Semaphore::new(limits.max_active));
+        Self {
+            pool,
+            objects,
+            registrar,
+            limits,
+            permits,
+        }
+    }
+
+    /// The largest upload of `kind`.
+    pub fn max_for(&self, kind: Kind) -> u64 {
+        match kind {
+            Kind::Avatar => self.limits.max_avatar,
+            Kind::Video => self.limits.max_video,
+            Kind::Partial => self.limits.max_size,
+        }
+    }
+
+    /// Checks a declared length against the kind's limit; 0 bytes is never a video or an image.
+    pub fn check_length(&self, kind: Kind, length: i64) -> Result<(), UploadError> {
+        if length == 0 && kind != Kind::Partial {
+            return Err(UploadError::bad_request("the file is empty (0 bytes)"));
+        }
+        if length < 0 {
+            return Err(UploadError::bad_request(
+                "Upload-Length must not be negative",
+            ));
+        }
+        let max = self.max_for(kind);
+        if length as u64 > max {
+            return Err(UploadError::too_large(format!(
+                "the upload is {length} bytes; the limit for this kind is {max}"
+            )));
+        }
+        Ok(())
+    }
+
+    /// Creates a session.
+    pub async fn create(&self, n: NewUpload) -> Result<Session, UploadError> {
+        if let Some(length) = n.length {
+            self.check_length(n.kind, length)?;
+        }
+        let id = new_id();
+        let now = Utc::now().naive_utc();
+        let d = n.described.unwrap_or(Described {
+            kind: n.kind,
+            title: String::new(),
+            description: String::new(),
+            filename: String::new(),
+        });
+        let session = Session {
+            object_key: format!("{}/{}/{id}", n.kind.prefix(), n.owner),
+            id,
+            owner_id: n.owner,
+            kind: n.kind.code(),
+            concat: n.concat,
+            concat_of: n.concat_of,
+            length: n.length,
+            received: 0,
+            resume_at: 0,
+            metadata: n.metadata,
+            title: d.title,
+            description: d.description,
+            filename: d.filename,
+            s3_upload_id: None,
+            parts: 0,
+            content_type: None,
+            tail: Vec::new(),
+            sha256_state: Sha256::default().serialize().to_vec(),
+            checksum: String::new(),
+            state: sessions::RECEIVING,
+            result_id: None,
+            expires_at: self.expiry(),
+            created_at: now,
+        };
+        sessions::insert(&self.pool, &session).await?;
+        metrics::upload("started");
+        Ok(session)
+    }
+
+    /// When a session written now expires.
+    pub fn expiry(&self) -> chrono::NaiveDateTime {
+        (Utc::now() + Duration::from_secs(self.limits.expiry_secs)).naive_utc()
+    }
+
+    /// A live session of `owner` (any owner when `None`): unknown, expired and other users'
+    /// uploads are all "not found".
+    pub async fn live(&self, id: &str, owner: Option<i64>) -> Result<Session, UploadError> {
+        if !is_id(id) {
+            return Err(UploadError::not_found());
+        }
+        match sessions::get(&self.pool, id).await? {
+            Some(s) if !s.is_expired() && owner.is_none_or(|o| o == s.owner_id) => Ok(s),
+            _ => Err(UploadError::not_found()),
+        }
+    }
+
+    /// A streaming slot (503 when all are taken).
+    pub fn permit(&self) -> Result<OwnedSemaphorePermit, UploadError> {
+        self.permits
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| UploadError::busy())
+    }
+
+    /// Requests streaming right now.
+    pub fn streaming(&self) -> i64 {
+        (self.limits.max_active - self.permits.available_permits()) as i64
+    }
+
+    /// The upload's lock (423 while another request holds it).
+    pub async fn lock(&self, id: &str) -> Result<UploadLock, UploadError> {
+        lock::try_lock(&self.pool, id)
+            .await?
+            .ok_or_else(UploadError::locked)
+    }
+
+    /// Terminates an unfinished upload (tus termination): S3 parts freed, session gone.
+    pub async fn terminate(&self, id: &str, owner: Option<i64>) -> Result<(), UploadError> {
+        let guard = self.lock(id).await?;
+        let result = async {
+            let s = self.live(id, owner).await?;
+            if s.state == DONE && s.concat != PARTIAL {
+                return Err(UploadError::forbidden(
+                    "the upload is finished and recorded; delete the video instead",
+                ));
+            }
+            self.discard(&s).await?;
+            metrics::upload("terminated");
+            Ok(())
+        }
+        .await;
+        guard.release().await;
+        result
+    }
+
+    /// Removes everything an unfinished (or partial) upload left: its multipart upload, its object
+    /// unless it is a recorded video or avatar, and its rows.
+    pub async fn discard(&self, s: &Session) -> Result<(), UploadError> {
+        if let Some(upload_id) = &s.s3_upload_id {
+            self.objects.abort(&s.object_key, upload_id).await?;
+        }
+        if s.state != DONE || s.concat == PARTIAL {
+            self.objects.delete(&s.object_key).await?;
+        }
+        sessions::delete(&self.pool, &s.id).await?;
+        Ok(())
+    }
+}
+
+/// 128 random bits, hex.
+fn new_id() -> String {
+    format!("{:032x}", rand::random::<u128>())
+}
+
+/// Whether `id` could be an upload id (32 lowercase hex digits).
+pub fn is_id(id: &str) -> bool {
+    id.len() == 32
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}

@@ -1,0 +1,161 @@
+//! The upload service's one failure type. Each failure has an HTTP status (what tus clients act
+//! on: 409 resume from HEAD, 423 retry, 460 resend the chunk) and a code of kit's table (what the
+//! west2 endpoints put in the envelope). Constructors name the situations.
+
+use std::borrow::Cow;
+
+use axum::http::StatusCode;
+use kit::error::{AppError, ErrorCode};
+
+use crate::objects::S3Error;
+
+/// The status tus defines for a checksum mismatch.
+pub const CHECKSUM_MISMATCH: u16 = 460;
+
+#[derive(Debug)]
+pub struct UploadError {
+    pub status: StatusCode,
+    pub code: ErrorCode,
+    pub message: Cow<'static, str>,
+    /// Seconds, for 423 and 503.
+    pub retry_after: Option<u64>,
+}
+
+impl UploadError {
+    fn new(status: StatusCode, code: ErrorCode, message: impl Into<Cow<'static, str>>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+            retry_after: None,
+        }
+    }
+
+    pub fn bad_request(message: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::InvalidParameter,
+            message,
+        )
+    }
+
+    pub fn unauthenticated(message: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            ErrorCode::Unauthenticated,
+            message,
+        )
+    }
+
+    /// Unknown, expired, terminated, or someone else's upload (never told apart).
+    pub fn not_found() -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            ErrorCode::UploadNotFound,
+            ErrorCode::UploadNotFound.message(),
+        )
+    }
+
+    pub fn forbidden(message: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, ErrorCode::Forbidden, message)
+    }
+
+    pub fn offset_mismatch(expected: i64) -> Self {
+        Self::new(
+            StatusCode::CONFLICT,
+            ErrorCode::UploadOffsetMismatch,
+            format!("Upload-Offset must be {expected}: resume from the offset HEAD reports"),
+        )
+    }
+
+    pub fn precondition(message: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(
+            StatusCode::PRECONDITION_FAILED,
+            ErrorCode::InvalidParameter,
+            message,
+        )
+    }
+
+    pub fn too_large(message: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::PayloadTooLarge,
+            message,
+        )
+    }
+
+    pub fn unsupported_media(message: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ErrorCode::UnsupportedMediaType,
+            message,
+        )
+    }
+
+    pub fn locked() -> Self {
+        let mut err = Self::new(
+            StatusCode::LOCKED,
+            ErrorCode::UploadBusy,
+            ErrorCode::UploadBusy.message(),
+        );
+        err.retry_after = Some(1);
+        err
+    }
+
+    pub fn checksum_mismatch() -> Self {
+        Self::new(
+            StatusCode::from_u16(CHECKSUM_MISMATCH).expect("460 is a valid status"),
+            ErrorCode::ChecksumMismatch,
+            ErrorCode::ChecksumMismatch.message(),
+        )
+    }
+
+    /// Too many uploads stream at once.
+    pub fn busy() -> Self {
+        let mut err = Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::Unavailable,
+            "too many uploads in progress; retry shortly",
+        );
+        err.retry_after = Some(2);
+        err
+    }
+
+    pub fn unavailable(message: impl Into<Cow<'static, str>>) -> Self {
+        let mut err = Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::Unavailable,
+            message,
+        );
+        err.retry_after = Some(5);
+        err
+    }
+
+    /// Logs the cause once; the client sees an opaque message.
+    pub fn internal(source: impl std::fmt::Display) -> Self {
+        tracing::error!(error.message = %source, "upload failed");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorCode::Internal,
+            ErrorCode::Internal.message(),
+        )
+    }
+
+    /// The REST envelope's view.
+    pub fn app_error(&self) -> AppError {
+        AppError::with_message(self.code, self.message.clone())
+    }
+}
+
+impl From<sqlx::Error> for UploadError {
+    fn from(err: sqlx::Error) -> Self {
+        Self::internal(err)
+    }
+}
+
+impl From<S3Error> for UploadError {
+    fn from(err: S3Error) -> Self {
+        tracing::error!(error.message = %err, "object store failed");
+        Self::unavailable("the object store failed; retry")
+    }
+}

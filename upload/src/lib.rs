@@ -1,0 +1,80 @@
+//! The upload service: tus 1.0.0 resumable uploads and the west2 multipart endpoints, streamed
+//! into S3 multipart uploads and recorded in the video and user subgraphs when complete.
+//!
+//! Map: [`config`], [`domain`] (kinds and sniffing, metadata, checksums), [`store`] (sessions in
+//! MySQL, the per-upload lock), [`objects`] (S3 through aws-sdk-s3), [`engine`] (the use cases and
+//! the one streaming write path), [`register`] (recording finished uploads), [`auth`], [`tus`] and
+//! [`west2`] (HTTP), [`error`], [`metrics`]. [`run`] serves until `shutdown`, with the sweeper.
+
+pub mod auth;
+pub mod config;
+pub mod domain;
+pub mod engine;
+pub mod error;
+pub mod metrics;
+pub mod objects;
+pub mod register;
+pub mod store;
+pub mod tus;
+pub mod west2;
+
+use std::future::Future;
+use std::time::Duration;
+
+use kit::caller::CallerKey;
+use kit::token::TokenKeys;
+
+use crate::auth::Auth;
+use crate::config::Config;
+use crate::engine::Uploads;
+
+/// Migrations embedded in the binary.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// What the handlers share.
+#[derive(Clone)]
+pub struct AppState {
+    pub uploads: Uploads,
+    pub auth: Auth,
+}
+
+/// Connects, migrates, then serves until `shutdown`.
+pub async fn run(
+    config: Config,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let pool = kit::db::connect(&config.db, &MIGRATOR).await?;
+    let callers = CallerKey::new(&config.auth.caller_key).map_err(anyhow::Error::msg)?;
+    // Only access tokens are verified here; lifetimes are the user service's business.
+    let tokens = TokenKeys::new(&config.auth.jwt_key, 0, 0).map_err(anyhow::Error::msg)?;
+    let registrar = register::Registrar::new(config.register.clone(), callers.clone())?;
+    let objects = objects::Objects::new(&config.s3);
+    let uploads = Uploads::new(pool.clone(), objects, registrar, config.limits.clone());
+    let state = AppState {
+        uploads: uploads.clone(),
+        auth: Auth { tokens, callers },
+    };
+
+    let stop = kit::server::Stop::new();
+    tokio::spawn(
+        uploads
+            .clone()
+            .sweep_until(Duration::from_secs(config.limits.sweep_secs), stop.wait()),
+    );
+    let routes = tus::routes(state.clone()).merge(west2::routes(state));
+    let app = kit::server::app(
+        routes,
+        vec![kit::db::readiness(&pool)],
+        config.http.body_limit,
+    );
+    tracing::info!(listen = %listener.local_addr()?, "upload service listening");
+    kit::server::serve(
+        listener,
+        app,
+        stop.after(shutdown),
+        Duration::from_secs(config.http.shutdown_grace_secs),
+    )
+    .await?;
+    Ok(())
+}
