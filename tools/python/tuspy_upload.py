@@ -4,7 +4,7 @@ Usage: python tuspy_upload.py <endpoint> <file> <token> <mode> [title]
   mode "plain":    checksummed (sha1) upload in 2 MiB chunks
   mode "resume":   send two chunks, drop the uploader, resume the same URL with a new one
   mode "nometa":   no metadata at all (tuspy then sends an empty Upload-Metadata header)
-Prints one JSON line: {"url": ..., "resumed_from": ...}.
+Prints one JSON line: {"url": ..., "resumed_from": ...}, or {"refused": status, "content": ...}.
 """
 import json
 import sys
@@ -30,8 +30,16 @@ elif mode == "resume":
     again.upload()
     print(json.dumps({"url": again.url, "first_url": first.url, "resumed_from": resumed_from}))
 elif mode == "nometa":
-    up = tus.uploader(path, chunk_size=chunk)
-    up.upload()
-    print(json.dumps({"url": up.url, "resumed_from": 0}))
+    from tusclient.exceptions import TusCommunicationError
+
+    try:
+        up = tus.uploader(path, chunk_size=chunk)
+        up.upload()
+        print(json.dumps({"url": up.url, "resumed_from": 0}))
+    except TusCommunicationError as err:
+        content = err.response_content
+        if isinstance(content, bytes):
+            content = content.decode("utf-8", "replace")
+        print(json.dumps({"refused": err.status_code, "content": content}))
 else:
     raise SystemExit(f"unknown mode {mode}")

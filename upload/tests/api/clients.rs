@@ -128,17 +128,7 @@ async fn tuspy_uploads_with_checksums_resumes_and_sends_empty_metadata() {
 
     // Without metadata a video has no title: tuspy's empty header parses, and the refusal is clear.
     let user = some_user();
-    let python = std::env::var("CLIPFED_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
-    let out = tokio::process::Command::new(python)
-        .arg(tools().join("python/tuspy_upload.py"))
-        .arg(s.url("/uploads/"))
-        .arg(&path)
-        .arg(s.token(user))
-        .arg("nometa")
-        .output()
-        .await
-        .unwrap();
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("400") && err.contains("title"), "{err}");
+    let out = tuspy(&s, &path, user, "nometa").await;
+    assert_eq!(out["refused"], 400, "{out}");
+    assert!(out["content"].as_str().unwrap().contains("title"), "{out}");
 }
