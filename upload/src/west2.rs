@@ -134,10 +134,10 @@ async fn receive(
     .await;
     if result.is_err() {
         // A refused form leaves nothing behind.
-        if let Some(id) = upload {
-            if let Ok(s) = app.uploads.live(&id, None).await {
-                let _ = app.uploads.discard(&s).await;
-            }
+        if let Some(id) = upload
+            && let Ok(s) = app.uploads.live(&id, None).await
+        {
+            let _ = app.uploads.discard(&s).await;
         }
     }
     result

@@ -66,11 +66,11 @@ async fn upload(paths: &Paths, args: Args) -> anyhow::Result<()> {
     let base = origin(&endpoint);
 
     let mut url_offset = None;
-    if let Some(url) = known.get(&fingerprint) {
-        if let Some(offset) = head(&http, url, &args.token).await? {
-            eprintln!("resuming {url} at byte {offset}");
-            url_offset = Some((url.clone(), offset));
-        }
+    if let Some(url) = known.get(&fingerprint)
+        && let Some(offset) = head(&http, url, &args.token).await?
+    {
+        eprintln!("resuming {url} at byte {offset}");
+        url_offset = Some((url.clone(), offset));
     }
     let (url, mut offset) = match url_offset {
         Some(found) => found,

@@ -41,11 +41,12 @@ impl Uploads {
             let Some(guard) = lock::try_lock(&self.pool, &id).await? else {
                 continue;
             };
-            if let Some(s) = sessions::get(&self.pool, &id).await? {
-                if s.state == sessions::ASSEMBLED && !s.is_expired() {
-                    // The outcome reaches the client on its next PATCH or HEAD.
-                    let _ = self.register_assembled(s).await;
-                }
+            if let Some(s) = sessions::get(&self.pool, &id).await?
+                && s.state == sessions::ASSEMBLED
+                && !s.is_expired()
+            {
+                // The outcome reaches the client on its next PATCH or HEAD.
+                let _ = self.register_assembled(s).await;
             }
             guard.release().await;
         }
@@ -53,18 +54,18 @@ impl Uploads {
             let Some(guard) = lock::try_lock(&self.pool, &id).await? else {
                 continue;
             };
-            if let Some(s) = sessions::get(&self.pool, &id).await? {
-                if s.is_expired() {
-                    let unfinished = s.state != DONE;
-                    match self.discard(&s).await {
-                        Ok(()) if unfinished => {
-                            metrics::upload("expired");
-                            tracing::info!(upload.id = %s.id, bytes = s.received, "expired upload removed");
-                        }
-                        Ok(()) => {}
-                        Err(err) => {
-                            tracing::warn!(upload.id = %s.id, error.message = %err.message, "expired upload not removed");
-                        }
+            if let Some(s) = sessions::get(&self.pool, &id).await?
+                && s.is_expired()
+            {
+                let unfinished = s.state != DONE;
+                match self.discard(&s).await {
+                    Ok(()) if unfinished => {
+                        metrics::upload("expired");
+                        tracing::info!(upload.id = %s.id, bytes = s.received, "expired upload removed");
+                    }
+                    Ok(()) => {}
+                    Err(err) => {
+                        tracing::warn!(upload.id = %s.id, error.message = %err.message, "expired upload not removed");
                     }
                 }
             }

@@ -108,12 +108,12 @@ impl Uploads {
                 Some(_) => {}
             }
         }
-        if let (Some(cl), Some(length)) = (req.content_length, s.length) {
-            if s.received as u64 + cl > length as u64 {
-                return Err(UploadError::too_large(format!(
-                    "the chunk would end past Upload-Length ({length} bytes)"
-                )));
-            }
+        if let (Some(cl), Some(length)) = (req.content_length, s.length)
+            && s.received as u64 + cl > length as u64
+        {
+            return Err(UploadError::too_large(format!(
+                "the chunk would end past Upload-Length ({length} bytes)"
+            )));
         }
         self.write(s, req.checksum, body).await
     }
@@ -192,10 +192,10 @@ impl Uploads {
                 w.send_part(self).await?;
             }
         }
-        if let Some(c) = checksum {
-            if !c.matches() {
-                return Err(UploadError::checksum_mismatch());
-            }
+        if let Some(c) = checksum
+            && !c.matches()
+        {
+            return Err(UploadError::checksum_mismatch());
         }
         let complete = w.s.length == Some(w.s.received);
         if complete {

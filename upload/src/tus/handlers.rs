@@ -81,12 +81,13 @@ pub async fn create(State(app): State<AppState>, headers: HeaderMap, body: Body)
     }
     let checksum = checksum(&headers)?;
     let with_body = is_offset_stream(&headers);
-    if let (Some(cl), Some(len)) = (number(&headers, "content-length")?, length) {
-        if with_body && cl > len {
-            return Err(UploadError::too_large(
-                "the body is longer than Upload-Length",
-            ));
-        }
+    if let (Some(cl), Some(len)) = (number(&headers, "content-length")?, length)
+        && with_body
+        && cl > len
+    {
+        return Err(UploadError::too_large(
+            "the body is longer than Upload-Length",
+        ));
     }
     let session = app
         .uploads
