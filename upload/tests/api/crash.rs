@@ -42,7 +42,11 @@ async fn a_killed_service_resumes_from_a_durable_offset_to_a_byte_identical_obje
     for chunk in file[..fed].chunks(256 * 1024) {
         tx.send(Ok(chunk.to_vec())).await.unwrap();
     }
-    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    // Wait until the service saved the third part (15 MiB), however loaded the machine is.
+    testkit::eventually(60, "three parts saved", || async {
+        count_in(&c.db.database, "SELECT received FROM uploads").await >= 15 * MIB as i64
+    })
+    .await;
     p.kill9();
     assert!(
         patch.await.unwrap().is_err(),
