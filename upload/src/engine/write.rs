@@ -90,7 +90,7 @@ impl Uploads {
         if req.offset != s.received {
             return Err(UploadError::offset_mismatch(s.received));
         }
-        let kind = Kind::from_code(s.kind).unwrap_or(Kind::Video);
+        let kind = s.kind();
         if let Some(declared) = req.length {
             match s.length {
                 None => {
@@ -157,7 +157,7 @@ impl Uploads {
         S: Stream<Item = Result<Bytes, E>> + Unpin,
         E: std::fmt::Display,
     {
-        let kind = Kind::from_code(s.kind).unwrap_or(Kind::Video);
+        let kind = s.kind();
         let limit = s.length.map_or(self.max_for(kind), |l| l as u64);
         let started_at = s.received;
         let mut w = Progress::resume(s, checksum.is_none(), self.limits.part_size as usize)?;
@@ -214,7 +214,7 @@ impl Uploads {
 
     /// The last byte is in: completes the object, then registers it.
     async fn finish(&self, mut w: Progress, resume_at: i64) -> Result<Written, UploadError> {
-        let kind = Kind::from_code(w.s.kind).unwrap_or(Kind::Video);
+        let kind = w.s.kind();
         if let Err(refused) = w.sniff_final(kind) {
             self.refuse(&w.s).await;
             return Err(refused);

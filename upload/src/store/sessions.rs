@@ -60,6 +60,11 @@ impl Session {
         self.state == ASSEMBLED || (self.state == RECEIVING && self.length == Some(self.received))
     }
 
+    /// What the upload becomes (a stored code this service wrote; unknown codes read as video).
+    pub fn kind(&self) -> crate::domain::kind::Kind {
+        crate::domain::kind::Kind::from_code(self.kind).unwrap_or(crate::domain::kind::Kind::Video)
+    }
+
     pub fn is_expired(&self) -> bool {
         self.expires_at <= Utc::now().naive_utc()
     }
