@@ -2,7 +2,6 @@
 //! `CLIPFED_CONFIG`, then `CLIPFED_<SECTION>__<KEY>` variables.
 
 use kit::config::{DbConfig, HttpConfig, TelemetryConfig};
-use secrecy::SecretString;
 use serde::Deserialize;
 
 /// The embedded defaults: they work on a fresh machine with `clipfed up`.
@@ -22,7 +21,7 @@ pub struct Config {
     pub limits: Limits,
     pub register: RegisterConfig,
     pub telemetry: TelemetryConfig,
-    pub auth: AuthConfig,
+    pub auth: kit::config::TokenAuth,
     pub s3: kit::s3::S3Config,
 }
 
@@ -49,14 +48,6 @@ pub struct RegisterConfig {
     pub retry_secs: u64,
 }
 
-/// Keys: user access tokens and the internal caller header.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AuthConfig {
-    pub production: bool,
-    pub jwt_key: SecretString,
-    pub caller_key: SecretString,
-}
 
 impl Config {
     /// Loads and checks the configuration.
@@ -82,11 +73,8 @@ impl Config {
         if l.max_active == 0 || l.expiry_secs == 0 {
             anyhow::bail!("limits.max_active and limits.expiry_secs must be positive");
         }
+        self.auth.check().map_err(anyhow::Error::msg)?;
         if self.auth.production {
-            kit::config::refuse_dev_key("auth.jwt_key", &self.auth.jwt_key)
-                .map_err(anyhow::Error::msg)?;
-            kit::config::refuse_dev_key("auth.caller_key", &self.auth.caller_key)
-                .map_err(anyhow::Error::msg)?;
             self.s3.refuse_local_secret().map_err(anyhow::Error::msg)?;
         }
         Ok(())
@@ -98,8 +86,7 @@ mod tests {
     use super::*;
 
     fn with(env: &[(&str, &str)]) -> Config {
-        let env = env.iter().map(|(k, v)| (k.to_string(), v.to_string()));
-        kit::config::load_from(DEFAULTS, None, env).unwrap()
+        kit::config::load_with(DEFAULTS, env)
     }
 
     #[test]

@@ -147,6 +147,19 @@ impl UploadError {
     }
 }
 
+/// Credential failures from kit: 401 or 403 as tus clients expect.
+impl From<AppError> for UploadError {
+    fn from(err: AppError) -> Self {
+        let status = match err.code() {
+            ErrorCode::Unauthenticated | ErrorCode::TokenExpired => StatusCode::UNAUTHORIZED,
+            ErrorCode::Forbidden => StatusCode::FORBIDDEN,
+            ErrorCode::InvalidParameter => StatusCode::BAD_REQUEST,
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        Self::new(status, err.code(), err.message().to_owned())
+    }
+}
+
 impl From<sqlx::Error> for UploadError {
     fn from(err: sqlx::Error) -> Self {
         Self::internal(err)

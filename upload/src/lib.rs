@@ -21,8 +21,6 @@ pub mod west2;
 use std::future::Future;
 use std::time::Duration;
 
-use kit::caller::CallerKey;
-use kit::token::TokenKeys;
 
 use crate::auth::Auth;
 use crate::config::Config;
@@ -45,15 +43,14 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let pool = kit::db::connect(&config.db, &MIGRATOR).await?;
-    let callers = CallerKey::new(&config.auth.caller_key).map_err(anyhow::Error::msg)?;
-    // Only access tokens are verified here; lifetimes are the user service's business.
-    let tokens = TokenKeys::new(&config.auth.jwt_key, 0, 0).map_err(anyhow::Error::msg)?;
+    let credentials = config.auth.credentials().map_err(anyhow::Error::msg)?;
+    let callers = credentials.callers.clone();
     let registrar = register::Registrar::new(config.register.clone(), callers.clone())?;
     let objects = objects::Objects::new(&config.s3);
     let uploads = Uploads::new(pool.clone(), objects, registrar, config.limits.clone());
     let state = AppState {
         uploads: uploads.clone(),
-        auth: Auth { tokens, callers },
+        auth: Auth(credentials),
     };
 
     let stop = kit::server::Stop::new();

@@ -11,7 +11,7 @@ use axum::extract::{DefaultBodyLimit, Multipart, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{post, put};
-use kit::error::{Envelope, ErrorCode};
+use kit::error::Envelope;
 use serde_json::{Value, json};
 
 use crate::AppState;
@@ -165,12 +165,7 @@ fn form_error(err: axum::extract::multipart::MultipartError) -> UploadError {
 
 /// The envelope of a failure: HTTP 200 with the code, 413 where HTTP itself failed.
 fn envelope_error(err: &UploadError) -> Response {
-    let status = if err.code == ErrorCode::PayloadTooLarge {
-        StatusCode::PAYLOAD_TOO_LARGE
-    } else {
-        StatusCode::OK
-    };
-    (status, Json(err.app_error().envelope())).into_response()
+    kit::rest::failure(&err.app_error())
 }
 
 /// The contract's User from the user subgraph's answer.

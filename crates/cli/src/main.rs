@@ -6,13 +6,15 @@
 //! - `clipfed status`: what listens where, and whether we started it.
 //! - `clipfed test`: bring up the servers the tests need, then run every test.
 //! - `clipfed upload FILE --title T`: a resumable upload (tus) with a progress bar.
+//! - `clipfed images import DIR`: bulk-load a folder of images into image search.
 //!
 //! Modules: [`paths`] (the git-ignored state folder), [`progress`] (spinners and step failures),
 //! [`install`] (apt, pip venv, cargo-cached binaries), [`process`] (spawning, pid files, stopping),
 //! [`probe`] (readiness checks), [`stack`] (the table of servers), [`provision`] (topics, bucket),
-//! [`services`] (our own services), [`commands`] (the subcommands), [`upload`] (the uploader).
+//! [`services`] (our own services), [`commands`] (the subcommands), [`upload`] (the uploader), [`images`] (the image importer).
 
 mod commands;
+mod images;
 mod install;
 mod paths;
 mod probe;
@@ -67,6 +69,29 @@ enum Command {
         #[arg(long, env = "CLIPFED_TOKEN", hide_env_values = true)]
         token: String,
     },
+    /// Image search's index.
+    Images {
+        #[command(subcommand)]
+        command: ImagesCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImagesCommand {
+    /// Index every image under DIR (jpg, jpeg, png, gif, webp), with a progress bar.
+    Import {
+        dir: std::path::PathBuf,
+        /// The search service's import route.
+        #[arg(
+            long,
+            env = "CLIPFED_IMAGES_ENDPOINT",
+            default_value = "http://127.0.0.1:8104/images"
+        )]
+        endpoint: String,
+        /// An access token (from login).
+        #[arg(long, env = "CLIPFED_TOKEN", hide_env_values = true)]
+        token: String,
+    },
 }
 
 fn main() -> std::process::ExitCode {
@@ -93,6 +118,18 @@ fn main() -> std::process::ExitCode {
                 token,
             },
         ),
+        Command::Images {
+            command:
+                ImagesCommand::Import {
+                    dir,
+                    endpoint,
+                    token,
+                },
+        } => images::run(images::Args {
+            dir,
+            endpoint,
+            token,
+        }),
     };
     match result {
         Ok(code) => code,

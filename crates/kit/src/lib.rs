@@ -1,6 +1,7 @@
 //! `kit`: the shared runtime every clipfed service is built on.
 //!
 //! Module map (each small, one concern):
+//! - [`auth`]: credentials of a service's own HTTP routes (router header or user access token).
 //! - [`caller`]: the signed `x-clipfed-caller` header: who is calling, as vouched for by the router.
 //! - [`config`]: layered configuration (embedded defaults, optional file, `CLIPFED_<SECTION>__<KEY>` env vars).
 //! - [`error`]: the single closed error-code table and its GraphQL / REST renderings.
@@ -10,6 +11,7 @@
 //! - [`ratelimit`]: fixed-window limits counted in Redis, shared by all instances.
 //! - [`s3`]: presigned GET/PUT URLs (SigV4) for the S3-compatible object store.
 //! - [`rest`]: the west2 REST value formats (times in UTC+8).
+//! - [`scalars`]: GraphQL scalars shared by subgraphs (`Long`).
 //! - [`page`]: page arguments (0-based number, size 1-100) as the west2 contract defines them.
 //! - [`outbox`]: events written in the caller's transaction and relayed to Kafka in order.
 //! - [`db`]: MySQL pool, per-service database creation and embedded migrations.
@@ -18,6 +20,7 @@
 //! - [`token`]: user access and refresh JWTs: issued by the user service, verified by the router.
 //! - [`server`]: serving a router with `/healthz`, `/readyz`, `/metrics` and graceful shutdown.
 
+pub mod auth;
 pub mod cache;
 pub mod caller;
 pub mod config;
@@ -31,6 +34,7 @@ pub mod page;
 pub mod ratelimit;
 pub mod rest;
 pub mod s3;
+pub mod scalars;
 pub mod server;
 pub mod telemetry;
 pub mod token;

@@ -1,5 +1,5 @@
 //! The west2 REST contract's value formats, shared by every place that answers in it (the upload
-//! service's form endpoints now, the router's REST facade later).
+//! service's and the search service's form endpoints, the router's REST facade).
 
 use chrono::{DateTime, FixedOffset};
 
@@ -18,6 +18,18 @@ pub fn time(rfc3339: Option<&str>) -> String {
                 .to_string()
         })
         .unwrap_or_default()
+}
+
+/// A failure as the contract answers it: the envelope with HTTP 200, except 413 where the request
+/// was too large (HTTP itself failed).
+pub fn failure(err: &crate::AppError) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let status = if err.code() == crate::ErrorCode::PayloadTooLarge {
+        http::StatusCode::PAYLOAD_TOO_LARGE
+    } else {
+        http::StatusCode::OK
+    };
+    (status, axum::Json(err.envelope())).into_response()
 }
 
 #[cfg(test)]

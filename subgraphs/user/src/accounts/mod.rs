@@ -81,18 +81,7 @@ impl Accounts {
             username: name.as_str().to_owned(),
             created_at_ms: at.and_utc().timestamp_millis(),
         };
-        let payload = serde_json::to_vec(&event).map_err(AppError::internal)?;
-        kit::outbox::enqueue(
-            &mut tx,
-            event.id(),
-            &self.events_topic,
-            id.to_string().as_bytes(),
-            &payload,
-        )
-        .await
-        .map_err(db)?;
-        tx.commit().await.map_err(db)?;
-        self.relay.notify_one();
+        self.commit_with(tx, id, &event).await?;
         metrics::registered();
         self.user(id).await
     }
@@ -232,13 +221,42 @@ impl Accounts {
                 "object key must be 1 to 512 bytes",
             ));
         }
-        if !store::users::set_avatar(&self.pool, user_id, object_key, now())
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        if !store::users::set_avatar(&mut tx, user_id, object_key, now())
             .await
             .map_err(db)?
         {
             return Err(AppError::new(ErrorCode::UserNotFound));
         }
+        let event = UserEvent::AvatarChanged {
+            id: kit::id::next_id(),
+            user_id,
+            avatar_key: object_key.to_owned(),
+        };
+        self.commit_with(tx, user_id, &event).await?;
         self.user(user_id).await
+    }
+
+    /// Adds `event` (keyed by the user) to the outbox in `tx`, commits, and wakes the relay.
+    async fn commit_with(
+        &self,
+        mut tx: sqlx::Transaction<'_, sqlx::MySql>,
+        user_id: i64,
+        event: &UserEvent,
+    ) -> Result<(), AppError> {
+        let payload = serde_json::to_vec(event).map_err(AppError::internal)?;
+        kit::outbox::enqueue(
+            &mut tx,
+            event.id(),
+            &self.events_topic,
+            user_id.to_string().as_bytes(),
+            &payload,
+        )
+        .await
+        .map_err(db)?;
+        tx.commit().await.map_err(db)?;
+        self.relay.notify_one();
+        Ok(())
     }
 
     /// argon2 off the async threads, at most `hash_slots` at a time.

@@ -1,5 +1,5 @@
 //! `user.events`: account events for the other services (social learns which users exist, search
-//! indexes usernames), keyed by user id, JSON, written through the outbox. Every event carries its
+//! indexes usernames and avatars), keyed by user id, JSON, written through the outbox. Every event carries its
 //! own id, so consumers apply each one once.
 
 use serde::{Deserialize, Serialize};
@@ -15,13 +15,19 @@ pub enum UserEvent {
         /// Milliseconds since the epoch.
         created_at_ms: i64,
     },
+    /// A user's avatar now is the object `avatar_key` (search indexes avatars for image search).
+    AvatarChanged {
+        id: i64,
+        user_id: i64,
+        avatar_key: String,
+    },
 }
 
 impl UserEvent {
     /// The event's own id.
     pub fn id(&self) -> i64 {
         match self {
-            UserEvent::Registered { id, .. } => *id,
+            UserEvent::Registered { id, .. } | UserEvent::AvatarChanged { id, .. } => *id,
         }
     }
 }

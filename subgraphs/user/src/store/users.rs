@@ -139,7 +139,7 @@ pub async fn spend_mfa_step(pool: &MySqlPool, id: i64, step: i64) -> Result<bool
 }
 
 pub async fn set_avatar(
-    pool: &MySqlPool,
+    conn: &mut sqlx::MySqlConnection,
     id: i64,
     key: &str,
     now: NaiveDateTime,
@@ -150,7 +150,7 @@ pub async fn set_avatar(
     .bind(key)
     .bind(now)
     .bind(id)
-    .execute(pool)
+    .execute(conn)
     .await?;
     Ok(done.rows_affected() == 1)
 }

@@ -5,21 +5,11 @@ use async_graphql::{Context, ID, Object, Result};
 use chrono::{DateTime, Utc};
 use kit::page::Page;
 use kit::s3::ObjectUrls;
-use serde::{Deserialize, Serialize};
-
 use super::loader::VideoCountLoader;
 use crate::catalog::Catalog;
 use crate::store::videos::VideoRow;
 
-/// A 64-bit integer (GraphQL's `Int` is 32-bit), e.g. a millisecond timestamp.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct Long(pub i64);
-async_graphql::scalar!(
-    Long,
-    "Long",
-    "A 64-bit integer, e.g. milliseconds since the epoch."
-);
+pub use kit::scalars::Long;
 
 /// The default cover's object key (videos whose cover is not extracted show it).
 #[derive(Clone)]

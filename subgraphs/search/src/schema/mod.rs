@@ -1,0 +1,37 @@
+//! The GraphQL adapter (federation v2): reads in [`query`], types in [`types`]. There are no
+//! mutations: the index follows events, and images are imported over HTTP (`POST /images`).
+
+mod query;
+mod types;
+
+use async_graphql::{EmptyMutation, EmptySubscription, Schema};
+use sqlx::MySqlPool;
+
+use crate::images::Images;
+pub use query::{Query, filter};
+
+/// The search subgraph's schema.
+pub type SearchSchema = Schema<Query, EmptyMutation, EmptySubscription>;
+
+/// Builds the schema with its shared data.
+pub fn build(pool: MySqlPool, images: Images) -> SearchSchema {
+    Schema::build(Query, EmptyMutation, EmptySubscription)
+        .enable_federation()
+        .limit_depth(8)
+        .limit_complexity(300)
+        .data(pool)
+        .data(images)
+        .finish()
+}
+
+/// The SDL the router composes (federation v2).
+pub fn sdl() -> String {
+    Schema::build(Query, EmptyMutation, EmptySubscription)
+        .enable_federation()
+        .finish()
+        .sdl_with_options(
+            async_graphql::SDLExportOptions::new()
+                .federation()
+                .compose_directive(),
+        )
+}
