@@ -17,7 +17,9 @@ impl Auth {
         headers: &HeaderMap,
         metadata_token: Option<&str>,
     ) -> Result<Option<i64>, UploadError> {
-        self.0.user(headers, metadata_token).map_err(UploadError::from)
+        self.0
+            .user(headers, metadata_token)
+            .map_err(UploadError::from)
     }
 
     /// Like [`Auth::user`], but a credential is required.

@@ -48,7 +48,6 @@ pub struct RegisterConfig {
     pub retry_secs: u64,
 }
 
-
 impl Config {
     /// Loads and checks the configuration.
     pub fn load() -> anyhow::Result<Self> {

@@ -21,7 +21,6 @@ pub mod west2;
 use std::future::Future;
 use std::time::Duration;
 
-
 use crate::auth::Auth;
 use crate::config::Config;
 use crate::engine::Uploads;

@@ -49,8 +49,8 @@ pub fn image_files(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
     let mut out = Vec::new();
     let mut pending = vec![dir.to_owned()];
     while let Some(folder) = pending.pop() {
-        let entries =
-            std::fs::read_dir(&folder).with_context(|| format!("cannot read {}", folder.display()))?;
+        let entries = std::fs::read_dir(&folder)
+            .with_context(|| format!("cannot read {}", folder.display()))?;
         for entry in entries {
             let path = entry?.path();
             if path.is_dir() {
@@ -71,7 +71,10 @@ pub fn image_files(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
 pub fn run(args: Args) -> anyhow::Result<std::process::ExitCode> {
     let files = image_files(&args.dir)?;
     if files.is_empty() {
-        bail!("no .jpg, .jpeg, .png, .gif or .webp file under {}", args.dir.display());
+        bail!(
+            "no .jpg, .jpeg, .png, .gif or .webp file under {}",
+            args.dir.display()
+        );
     }
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -97,9 +100,9 @@ async fn import(args: &Args, files: &[PathBuf]) -> anyhow::Result<Vec<(PathBuf, 
         .timeout(Duration::from_secs(300))
         .build()?;
     let bar = ProgressBar::new(files.len() as u64);
-    bar.set_style(
-        ProgressStyle::with_template("{bar:40} {pos}/{len} images  {per_sec}  eta {eta}")?,
-    );
+    bar.set_style(ProgressStyle::with_template(
+        "{bar:40} {pos}/{len} images  {per_sec}  eta {eta}",
+    )?);
     let mut failed = Vec::new();
     for batch in files.chunks(PER_REQUEST) {
         let mut form = reqwest::multipart::Form::new();
@@ -107,8 +110,15 @@ async fn import(args: &Args, files: &[PathBuf]) -> anyhow::Result<Vec<(PathBuf, 
             let bytes = tokio::fs::read(path)
                 .await
                 .with_context(|| format!("cannot read {}", path.display()))?;
-            let name = path.file_name().unwrap_or_default().to_string_lossy().into_owned();
-            form = form.part("data", reqwest::multipart::Part::bytes(bytes).file_name(name));
+            let name = path
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned();
+            form = form.part(
+                "data",
+                reqwest::multipart::Part::bytes(bytes).file_name(name),
+            );
         }
         let response = http
             .post(&args.endpoint)
@@ -124,7 +134,11 @@ async fn import(args: &Args, files: &[PathBuf]) -> anyhow::Result<Vec<(PathBuf, 
             .with_context(|| format!("{} answered {status} without an envelope", args.endpoint))?;
         if envelope.base.code != 10000 {
             bar.abandon();
-            bail!("the search service refused the import: {} ({})", envelope.base.msg, envelope.base.code);
+            bail!(
+                "the search service refused the import: {} ({})",
+                envelope.base.msg,
+                envelope.base.code
+            );
         }
         let items = envelope.data.map(|d| d.items).unwrap_or_default();
         for (path, item) in batch.iter().zip(items) {

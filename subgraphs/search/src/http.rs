@@ -11,7 +11,7 @@
 use axum::Json;
 use axum::Router;
 use axum::extract::multipart::{Field, MultipartError, MultipartRejection};
-use axum::extract::{Multipart, State};
+use axum::extract::{DefaultBodyLimit, Multipart, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
@@ -27,6 +27,8 @@ pub fn routes(state: AppState) -> Router {
     Router::new()
         .route("/user/image/search", post(image_search))
         .route("/images", post(import))
+        // kit's layer enforces http.body_limit; files are cut off at images.max_bytes while read.
+        .layer(DefaultBodyLimit::disable())
         .with_state(state)
 }
 

@@ -135,7 +135,11 @@ impl Images {
             Err(err) => return Err(store(err)),
         };
         if let Err(err) = embed::check(&bytes, self.max_bytes) {
-            tracing::warn!(object.key = key, error.message = err.message(), "image not indexed");
+            tracing::warn!(
+                object.key = key,
+                error.message = err.message(),
+                "image not indexed"
+            );
             return self.forget(source, source_id, Some(key)).await;
         }
         let digest: [u8; 32] = Sha256::digest(&bytes).into();
@@ -188,10 +192,7 @@ impl Images {
         )
         .await
         .map_err(AppError::internal)?;
-        self.vectors
-            .upsert(&[(id, vector)])
-            .await
-            .map_err(store)?;
+        self.vectors.upsert(&[(id, vector)]).await.map_err(store)?;
         metrics::indexed(source.as_str());
         Ok(id)
     }

@@ -71,7 +71,12 @@ impl Objects {
     }
 
     /// Stores `bytes` under `key`.
-    pub async fn put(&self, key: &str, bytes: Bytes, content_type: &str) -> Result<(), ObjectError> {
+    pub async fn put(
+        &self,
+        key: &str,
+        bytes: Bytes,
+        content_type: &str,
+    ) -> Result<(), ObjectError> {
         let response = self
             .http
             .put(self.presigner.put(key, URL_TTL))
@@ -81,7 +86,10 @@ impl Objects {
             .await
             .map_err(|e| ObjectError::Store(e.to_string()))?;
         if !response.status().is_success() {
-            return Err(ObjectError::Store(format!("PUT {key}: {}", response.status())));
+            return Err(ObjectError::Store(format!(
+                "PUT {key}: {}",
+                response.status()
+            )));
         }
         Ok(())
     }

@@ -66,7 +66,8 @@ mod tests {
                 created_at_ms: 5
             }
         );
-        let avatar = r#"{"type":"avatar_changed","id":1,"user_id":4,"avatar_key":"avatars/4/x.png"}"#;
+        let avatar =
+            r#"{"type":"avatar_changed","id":1,"user_id":4,"avatar_key":"avatars/4/x.png"}"#;
         assert_eq!(
             serde_json::from_str::<Fact>(avatar).unwrap(),
             Fact::AvatarChanged {

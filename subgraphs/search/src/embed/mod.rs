@@ -115,9 +115,20 @@ mod tests {
         let err = check(b"just some text", 1024).unwrap_err();
         assert_eq!(err.code(), ErrorCode::UnsupportedMediaType);
         let pdf = b"%PDF-1.4 hello";
-        assert!(check(pdf, 1024).unwrap_err().message().contains("application/pdf"));
-        assert_eq!(check(b"", 1024).unwrap_err().code(), ErrorCode::InvalidParameter);
-        assert_eq!(check(png, 4).unwrap_err().code(), ErrorCode::PayloadTooLarge);
+        assert!(
+            check(pdf, 1024)
+                .unwrap_err()
+                .message()
+                .contains("application/pdf")
+        );
+        assert_eq!(
+            check(b"", 1024).unwrap_err().code(),
+            ErrorCode::InvalidParameter
+        );
+        assert_eq!(
+            check(png, 4).unwrap_err().code(),
+            ErrorCode::PayloadTooLarge
+        );
     }
 
     #[test]

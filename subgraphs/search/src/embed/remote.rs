@@ -61,7 +61,9 @@ impl RemoteEmbedder {
             ));
         }
         if !status.is_success() {
-            return Err(EmbedError::Failed(format!("the remote model answered {status}")));
+            return Err(EmbedError::Failed(format!(
+                "the remote model answered {status}"
+            )));
         }
         let answer: Answer = response
             .json()
@@ -137,7 +139,10 @@ mod tests {
         let v = embedder.embed(Bytes::from_static(b"a")).await.unwrap();
         assert!((v[0] - 0.6).abs() < 1e-6 && (v[1] - 0.8).abs() < 1e-6);
         let short = embedder.embed(Bytes::from_static(b"b")).await.unwrap_err();
-        assert!(short.to_string().contains("returned 1 numbers, expected 2"), "{short}");
+        assert!(
+            short.to_string().contains("returned 1 numbers, expected 2"),
+            "{short}"
+        );
         let unreadable = embedder.embed(Bytes::from_static(b"c")).await.unwrap_err();
         assert!(matches!(unreadable, EmbedError::Unreadable(_)));
         let failed = embedder.embed(Bytes::from_static(b"d")).await.unwrap_err();

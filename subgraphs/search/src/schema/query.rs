@@ -47,7 +47,9 @@ pub fn filter(
         )));
     }
     if from_date.is_some_and(|t| t < 0) || to_date.is_some_and(|t| t < 0) {
-        return Err(invalid("fromDate and toDate are milliseconds since 1970 and not negative"));
+        return Err(invalid(
+            "fromDate and toDate are milliseconds since 1970 and not negative",
+        ));
     }
     if let (Some(from), Some(to)) = (from_date, to_date)
         && from > to

@@ -53,7 +53,8 @@ fn from_where(sql: &mut QueryBuilder<MySql>, filter: &Filter) -> (&'static str, 
         }
     };
     if let Some(from) = filter.from_ms {
-        sql.push(format_args!(" AND {} >= ", order.0)).push_bind(from);
+        sql.push(format_args!(" AND {} >= ", order.0))
+            .push_bind(from);
     }
     if let Some(to) = filter.to_ms {
         sql.push(format_args!(" AND {} <= ", order.0)).push_bind(to);

@@ -40,3 +40,43 @@ async fn registration_publishes_one_registered_event() {
     assert!(published, "the relay published the event");
     app.cleanup().await;
 }
+
+#[tokio::test]
+async fn setting_an_avatar_publishes_avatar_changed_and_a_refused_one_does_not() {
+    let app = spawn_app().await;
+    let id = id_of(&app.register("AvatarEvents", "passw0rd!").await);
+    let set = "mutation($u: ID!, $k: String!) { setAvatar(userId: $u, objectKey: $k) { id } }";
+    let upload = kit::caller::Caller::Service("upload".into());
+    let key = format!("avatars/{id}/a.png");
+    let ok = app
+        .gql_as(
+            &upload,
+            set,
+            serde_json::json!({"u": id.to_string(), "k": key}),
+        )
+        .await;
+    assert!(ok["errors"].is_null(), "{ok}");
+    // Unknown user: refused, no event.
+    let missing = app
+        .gql_as(
+            &upload,
+            set,
+            serde_json::json!({"u": "1", "k": "avatars/1/a.png"}),
+        )
+        .await;
+    assert!(missing["errors"].is_array(), "{missing}");
+    let url = format!("{}/{}", testkit::mysql_url(), app.config.db.database);
+    let mut conn = sqlx::MySqlConnection::connect(&url).await.unwrap();
+    let rows: Vec<(Vec<u8>, Vec<u8>)> =
+        sqlx::query_as("SELECT msg_key, payload FROM outbox ORDER BY id")
+            .fetch_all(&mut conn)
+            .await
+            .unwrap();
+    assert_eq!(rows.len(), 2, "registered, then one avatar_changed");
+    let event: serde_json::Value = serde_json::from_slice(&rows[1].1).unwrap();
+    assert_eq!(event["type"], "avatar_changed");
+    assert_eq!(event["user_id"], id);
+    assert_eq!(event["avatar_key"], key);
+    assert_eq!(rows[1].0, id.to_string().as_bytes());
+    app.cleanup().await;
+}

@@ -1,13 +1,13 @@
 //! GraphQL object types: `Video` (entity), this subgraph's fields of `User`, and `VideoPage`.
 
+use super::loader::VideoCountLoader;
+use crate::catalog::Catalog;
+use crate::store::videos::VideoRow;
 use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, ID, Object, Result};
 use chrono::{DateTime, Utc};
 use kit::page::Page;
 use kit::s3::ObjectUrls;
-use super::loader::VideoCountLoader;
-use crate::catalog::Catalog;
-use crate::store::videos::VideoRow;
 
 pub use kit::scalars::Long;
 
