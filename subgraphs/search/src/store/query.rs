@@ -22,13 +22,11 @@ pub struct Filter {
     pub to_ms: Option<i64>,
 }
 
-/// Pushes `FROM … WHERE …` for `filter`; returns the time and id columns to order by (the driving
-/// posting's with keywords, so MariaDB reads that term's index range already in order).
-fn from_where(sql: &mut QueryBuilder<MySql>, filter: &Filter) -> (&'static str, &'static str) {
-    let order = match &filter.query {
+/// Pushes `FROM … WHERE …` for `filter`.
+fn from_where(sql: &mut QueryBuilder<MySql>, filter: &Filter) {
+    match &filter.query {
         None => {
             sql.push(" FROM videos v WHERE v.deleted = FALSE");
-            ("v.created_at_ms", "v.id")
         }
         Some(query) => {
             sql.push(" FROM postings p0");
@@ -39,7 +37,13 @@ fn from_where(sql: &mut QueryBuilder<MySql>, filter: &Filter) -> (&'static str, 
                         " AND p{i}.created_at_ms = p0.created_at_ms AND p{i}.video_id = p0.video_id"
                     ));
             }
-            sql.push(" JOIN videos v ON v.id = p0.video_id WHERE p0.term = ")
+            // Postings exist only for live videos: the row itself is needed only to check
+            // phrases or the author.
+            let needs_row = !query.phrases.is_empty() || filter.username.is_some();
+            if needs_row {
+                sql.push(" JOIN videos v ON v.id = p0.video_id");
+            }
+            sql.push(" WHERE p0.term = ")
                 .push_bind(query.terms[0].clone());
             for phrase in &query.phrases {
                 let pattern = like_pattern(phrase);
@@ -49,9 +53,9 @@ fn from_where(sql: &mut QueryBuilder<MySql>, filter: &Filter) -> (&'static str, 
                     .push_bind(pattern)
                     .push(")");
             }
-            ("p0.created_at_ms", "p0.video_id")
         }
-    };
+    }
+    let order = order_columns(filter);
     if let Some(from) = filter.from_ms {
         sql.push(format_args!(" AND {} >= ", order.0))
             .push_bind(from);
@@ -60,11 +64,21 @@ fn from_where(sql: &mut QueryBuilder<MySql>, filter: &Filter) -> (&'static str, 
         sql.push(format_args!(" AND {} <= ", order.0)).push_bind(to);
     }
     if let Some(name) = &filter.username {
+        // The author filter always has `v` joined (see above).
         sql.push(" AND v.author_id IN (SELECT id FROM users WHERE username LIKE ")
             .push_bind(like_pattern(name))
             .push(")");
     }
-    order
+}
+
+/// The time and id columns to filter and order by: the driving posting's with keywords (MariaDB
+/// then reads that term's key range already in order, and counts it without touching `videos`).
+fn order_columns(filter: &Filter) -> (&'static str, &'static str) {
+    if filter.query.is_some() {
+        ("p0.created_at_ms", "p0.video_id")
+    } else {
+        ("v.created_at_ms", "v.id")
+    }
 }
 
 /// `%text%` with LIKE's wildcards in `text` escaped (MariaDB's default escape is `\`).
@@ -89,8 +103,9 @@ pub async fn page(
     limit: i64,
 ) -> Result<Vec<i64>, sqlx::Error> {
     kit::db::count_operation("search.page");
-    let mut sql = QueryBuilder::<MySql>::new("SELECT v.id");
-    let (time, id) = from_where(&mut sql, filter);
+    let (time, id) = order_columns(filter);
+    let mut sql = QueryBuilder::<MySql>::new(format!("SELECT {id}"));
+    from_where(&mut sql, filter);
     sql.push(format_args!(" ORDER BY {time} DESC, {id} DESC LIMIT "))
         .push_bind(limit)
         .push(" OFFSET ")
@@ -102,7 +117,7 @@ pub async fn page(
 pub async fn total(pool: &MySqlPool, filter: &Filter) -> Result<i64, sqlx::Error> {
     kit::db::count_operation("search.total");
     let mut sql = QueryBuilder::<MySql>::new("SELECT COUNT(*)");
-    let _ = from_where(&mut sql, filter);
+    from_where(&mut sql, filter);
     sql.build_query_scalar().fetch_one(pool).await
 }
 
@@ -125,7 +140,7 @@ mod tests {
             to_ms: None,
         };
         let mut sql = QueryBuilder::<MySql>::new("SELECT COUNT(*)");
-        let _ = from_where(&mut sql, &filter);
+        from_where(&mut sql, &filter);
         let text = sql.sql().as_str().to_owned();
         assert_eq!(text.matches("JOIN postings").count(), 3, "{text}");
         assert!(text.contains("v.title LIKE"), "{text}");

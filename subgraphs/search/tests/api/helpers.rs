@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 use tokio::sync::oneshot;
 
 pub use testkit::eventually;
+pub use testkit::pictures::{jpeg, picture, png};
 
 pub struct TestApp {
     pub base: String,
@@ -209,52 +210,4 @@ pub fn published(video: i64, author: i64, title: &str, description: &str, at_ms:
 pub fn registered(user: i64, username: &str) -> Value {
     json!({"type": "registered", "id": kit::id::next_id(), "user_id": user, "username": username,
         "created_at_ms": 0})
-}
-
-/// A generated picture, different for every `seed`: a random background and a few random
-/// rectangles and discs in random colours, `w`×`h` pixels, PNG-encoded.
-pub fn picture(seed: u64, w: u32, h: u32) -> image::RgbImage {
-    use rand::{Rng, SeedableRng};
-    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
-    let color =
-        |rng: &mut rand::rngs::StdRng| image::Rgb([rng.random(), rng.random(), rng.random()]);
-    let bg = color(&mut rng);
-    let mut img = image::RgbImage::from_pixel(w, h, bg);
-    for _ in 0..rng.random_range(3..8) {
-        let c = color(&mut rng);
-        let (x0, y0) = (rng.random_range(0..w), rng.random_range(0..h));
-        let (rw, rh) = (
-            rng.random_range(w / 8..w / 2),
-            rng.random_range(h / 8..h / 2),
-        );
-        let disc = rng.random_bool(0.5);
-        for y in y0..(y0 + rh).min(h) {
-            for x in x0..(x0 + rw).min(w) {
-                let (dx, dy) = (
-                    (x - x0) as f32 / rw as f32 - 0.5,
-                    (y - y0) as f32 / rh as f32 - 0.5,
-                );
-                if !disc || dx * dx + dy * dy <= 0.25 {
-                    img.put_pixel(x, y, c);
-                }
-            }
-        }
-    }
-    img
-}
-
-/// Encodes as PNG.
-pub fn png(img: &image::RgbImage) -> Vec<u8> {
-    let mut out = std::io::Cursor::new(Vec::new());
-    img.write_to(&mut out, image::ImageFormat::Png).unwrap();
-    out.into_inner()
-}
-
-/// Encodes as JPEG at `quality` (1-100).
-pub fn jpeg(img: &image::RgbImage, quality: u8) -> Vec<u8> {
-    let mut out = Vec::new();
-    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality)
-        .encode_image(img)
-        .unwrap();
-    out
 }
