@@ -88,8 +88,33 @@ pub fn kafka_topics(brokers: &str) -> anyhow::Result<()> {
 
 /// Prometheus scrape configuration for the local stack (rewritten on every `up`).
 pub fn prometheus_config() -> String {
-    "# Written by `clipfed up`; edits are overwritten.\n\
+    let mut config = "# Written by `clipfed up`; edits are overwritten.\n\
      global:\n  scrape_interval: 5s\n  evaluation_interval: 5s\n\
      scrape_configs:\n  - job_name: prometheus\n    static_configs:\n      - targets: ['127.0.0.1:9090']\n"
-        .to_owned()
+        .to_owned();
+    // Every clipfed service serves /metrics on its own port.
+    for service in crate::services::SERVICES {
+        config.push_str(&format!(
+            "  - job_name: {}\n    static_configs:\n      - targets: ['127.0.0.1:{}']\n",
+            service.name, service.port
+        ));
+    }
+    config
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn prometheus_scrapes_itself_and_every_service() {
+        let config = super::prometheus_config();
+        assert!(config.contains("job_name: prometheus"));
+        for service in crate::services::SERVICES {
+            assert!(
+                config.contains(&format!("job_name: {}\n", service.name))
+                    && config.contains(&format!("'127.0.0.1:{}'", service.port)),
+                "{} is not scraped:\n{config}",
+                service.name
+            );
+        }
+    }
 }
