@@ -56,6 +56,22 @@ pub fn embed_model() -> std::path::PathBuf {
     path
 }
 
+/// The `clipfed` binary, built by `cargo run -p clipfed -- test` before it runs the tests.
+pub fn clipfed_binary() -> std::path::PathBuf {
+    let target = std::env::var("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|_| {
+            std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../target"))
+        });
+    let bin = target.join("debug/clipfed");
+    assert!(
+        bin.is_file(),
+        "{} is missing: run the tests with `cargo run -p clipfed -- test`",
+        bin.display()
+    );
+    bin
+}
+
 /// A name no other test run uses: `prefix_<ms>_<random>`, lowercase, safe as a database or topic name.
 pub fn unique(prefix: &str) -> String {
     let ms = SystemTime::now()

@@ -2,20 +2,6 @@
 
 use crate::helpers::*;
 
-/// The `clipfed` binary built by `cargo run -p clipfed -- test` (the test command builds it first).
-fn clipfed() -> std::path::PathBuf {
-    let target = std::env::var("CARGO_TARGET_DIR")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|_| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
-    let bin = target.join("debug/clipfed");
-    assert!(
-        bin.is_file(),
-        "{} is missing: run the tests with `cargo run -p clipfed -- test`",
-        bin.display()
-    );
-    bin
-}
-
 #[tokio::test]
 async fn an_interrupted_clipfed_upload_resumes_when_run_again() {
     let s = Stack::start().await;
@@ -27,7 +13,7 @@ async fn an_interrupted_clipfed_upload_resumes_when_run_again() {
     // The uploader keeps its resume state under the CLI's state folder; give it its own.
     let state = dir.path().join("state");
     let command = || {
-        let mut cmd = tokio::process::Command::new(clipfed());
+        let mut cmd = tokio::process::Command::new(testkit::clipfed_binary());
         cmd.arg("upload")
             .arg(&path)
             .args(["--title", "假期", "--description", "beach"])

@@ -4,6 +4,7 @@
 
 mod helpers;
 
+mod cli;
 mod images;
 mod keyword;
 mod sdl;
