@@ -11,20 +11,6 @@ use crate::images::Images;
 use crate::metrics;
 use crate::store::index;
 
-fn decode(records: &[kit::kafka::Record]) -> Vec<Fact> {
-    records
-        .iter()
-        .filter_map(|r| match serde_json::from_slice(&r.payload) {
-            Ok(fact) => Some(fact),
-            Err(err) => {
-                tracing::warn!(messaging.destination.name = %r.topic, messaging.kafka.offset = r.offset, error.message = %err, "malformed record skipped");
-                metrics::malformed(&r.topic);
-                None
-            }
-        })
-        .collect()
-}
-
 /// Applies one batch.
 #[tracing::instrument(skip_all, fields(messaging.batch.message_count = records.len()))]
 pub async fn apply(
@@ -32,7 +18,7 @@ pub async fn apply(
     images: &Images,
     records: &[kit::kafka::Record],
 ) -> anyhow::Result<()> {
-    let facts = decode(records);
+    let facts: Vec<Fact> = kit::kafka::decode_json(records, metrics::malformed);
     index::apply(pool, &facts).await?;
     for fact in &facts {
         let done = match fact {

@@ -7,7 +7,6 @@
 
 use std::time::Duration;
 
-use serde::de::DeserializeOwned;
 use sqlx::MySqlPool;
 
 use crate::domain::events::InteractionEvent;
@@ -18,24 +17,10 @@ use crate::store::{counters, known};
 /// How often applied ids older than the retention are pruned.
 pub const PRUNE_EVERY: Duration = Duration::from_secs(600);
 
-fn decode<T: DeserializeOwned>(records: &[kit::kafka::Record]) -> Vec<T> {
-    records
-        .iter()
-        .filter_map(|r| match serde_json::from_slice(&r.payload) {
-            Ok(e) => Some(e),
-            Err(err) => {
-                tracing::warn!(messaging.destination.name = %r.topic, messaging.kafka.offset = r.offset, error.message = %err, "malformed record skipped");
-                metrics::malformed(&r.topic);
-                None
-            }
-        })
-        .collect()
-}
-
 /// Folds one batch of interaction events into the counters.
 #[tracing::instrument(skip_all, fields(messaging.batch.message_count = records.len()))]
 pub async fn fold_counters(pool: &MySqlPool, records: &[kit::kafka::Record]) -> anyhow::Result<()> {
-    let events: Vec<InteractionEvent> = decode(records);
+    let events: Vec<InteractionEvent> = kit::kafka::decode_json(records, metrics::malformed);
     let fresh = counters::fold(pool, &events).await?;
     metrics::events_folded(fresh as u64);
     Ok(())
@@ -44,7 +29,7 @@ pub async fn fold_counters(pool: &MySqlPool, records: &[kit::kafka::Record]) -> 
 /// Records the videos and users one batch announces.
 #[tracing::instrument(skip_all, fields(messaging.batch.message_count = records.len()))]
 pub async fn learn(pool: &MySqlPool, records: &[kit::kafka::Record]) -> anyhow::Result<()> {
-    let facts: Vec<Fact> = decode(records);
+    let facts: Vec<Fact> = kit::kafka::decode_json(records, metrics::malformed);
     known::apply(pool, &facts, chrono::Utc::now().naive_utc()).await?;
     Ok(())
 }

@@ -70,6 +70,20 @@ pub async fn serve_subgraph<E: Executor>(
     crate::server::serve(listener, app, shutdown, grace).await
 }
 
+/// A subgraph schema's SDL as the router composes it: federation v2, with `@composeDirective`.
+pub fn federation_sdl<Q, M, S>(schema: &async_graphql::Schema<Q, M, S>) -> String
+where
+    Q: async_graphql::ObjectType + 'static,
+    M: async_graphql::ObjectType + 'static,
+    S: async_graphql::SubscriptionType + 'static,
+{
+    schema.sdl_with_options(
+        async_graphql::SDLExportOptions::new()
+            .federation()
+            .compose_directive(),
+    )
+}
+
 /// A router serving `executor` at `path` for GET and POST.
 pub fn router<E: Executor>(
     path: &str,

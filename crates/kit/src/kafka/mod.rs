@@ -48,6 +48,25 @@ pub async fn ensure_topics_retrying(
     }
 }
 
+/// Decodes each record's JSON payload into `T`. A record that does not decode could never succeed:
+/// it is logged, reported to `malformed` (with its topic, for the service's metric) and skipped.
+pub fn decode_json<T: serde::de::DeserializeOwned>(
+    records: &[Record],
+    malformed: impl Fn(&str),
+) -> Vec<T> {
+    records
+        .iter()
+        .filter_map(|r| match serde_json::from_slice(&r.payload) {
+            Ok(value) => Some(value),
+            Err(err) => {
+                tracing::warn!(messaging.destination.name = %r.topic, messaging.kafka.offset = r.offset, error.message = %err, "malformed record skipped");
+                malformed(&r.topic);
+                None
+            }
+        })
+        .collect()
+}
+
 /// A service's consumer: creates `topics` ([`ensure_topics_retrying`]), then runs
 /// [`run_consumer`] until `stop`. Failures are logged; it never ends the service.
 pub async fn serve_consumer<H, F, E>(

@@ -26,12 +26,9 @@ pub fn build(pool: MySqlPool, images: Images) -> SearchSchema {
 
 /// The SDL the router composes (federation v2).
 pub fn sdl() -> String {
-    Schema::build(Query, EmptyMutation, EmptySubscription)
-        .enable_federation()
-        .finish()
-        .sdl_with_options(
-            async_graphql::SDLExportOptions::new()
-                .federation()
-                .compose_directive(),
-        )
+    kit::graphql_http::federation_sdl(
+        &Schema::build(Query, EmptyMutation, EmptySubscription)
+            .enable_federation()
+            .finish(),
+    )
 }

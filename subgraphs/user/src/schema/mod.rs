@@ -49,11 +49,7 @@ pub fn build(accounts: Accounts, avatars: ObjectUrls) -> UserSchema {
 
 /// The SDL the router composes (federation v2).
 pub fn sdl() -> String {
-    build_for_sdl().sdl_with_options(
-        async_graphql::SDLExportOptions::new()
-            .federation()
-            .compose_directive(),
-    )
+    kit::graphql_http::federation_sdl(&build_for_sdl())
 }
 
 fn build_for_sdl() -> UserSchema {

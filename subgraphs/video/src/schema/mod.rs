@@ -44,12 +44,9 @@ pub fn build(catalog: Catalog, urls: ObjectUrls, default_cover: DefaultCover) ->
 
 /// The SDL the router composes (federation v2).
 pub fn sdl() -> String {
-    Schema::build(Query, Mutation, EmptySubscription)
-        .enable_federation()
-        .finish()
-        .sdl_with_options(
-            async_graphql::SDLExportOptions::new()
-                .federation()
-                .compose_directive(),
-        )
+    kit::graphql_http::federation_sdl(
+        &Schema::build(Query, Mutation, EmptySubscription)
+            .enable_federation()
+            .finish(),
+    )
 }
