@@ -163,7 +163,7 @@ fn print_table(paths: &Paths) {
 }
 
 /// Installs the Node tools the tests use (`tools/node`: the GraphQL-over-HTTP audit), from the lock file.
-fn node_tools(paths: &Paths) -> anyhow::Result<()> {
+pub(crate) fn node_tools(paths: &Paths) -> anyhow::Result<()> {
     let dir = paths.root.join("tools/node");
     let stamp = dir.join("node_modules/.package-lock.json");
     let lock = dir.join("package-lock.json");

@@ -7,13 +7,15 @@
 //! - `clipfed test`: bring up the servers the tests need, then run every test.
 //! - `clipfed upload FILE --title T`: a resumable upload (tus) with a progress bar.
 //! - `clipfed images import DIR`: bulk-load a folder of images into image search.
+//! - `clipfed compose`: write `schema/supergraph.graphql` from the subgraph SDLs.
 //!
 //! Modules: [`paths`] (the git-ignored state folder), [`progress`] (spinners and step failures),
 //! [`install`] (apt, pip venv, cargo-cached binaries), [`process`] (spawning, pid files, stopping),
 //! [`probe`] (readiness checks), [`stack`] (the table of servers), [`provision`] (topics, bucket),
-//! [`services`] (our own services), [`commands`] (the subcommands), [`upload`] (the uploader), [`images`] (the image importer).
+//! [`services`] (our own services), [`commands`] (the subcommands), [`upload`] (the uploader), [`images`] (the image importer), [`compose`] (the supergraph).
 
 mod commands;
+mod compose;
 mod images;
 mod install;
 mod paths;
@@ -69,6 +71,8 @@ enum Command {
         #[arg(long, env = "CLIPFED_TOKEN", hide_env_values = true)]
         token: String,
     },
+    /// Compose `schema/supergraph.graphql` from the subgraph SDLs in `schema/`.
+    Compose,
     /// Image search's index.
     Images {
         #[command(subcommand)]
@@ -118,6 +122,7 @@ fn main() -> std::process::ExitCode {
                 token,
             },
         ),
+        Command::Compose => compose::run(&paths),
         Command::Images {
             command:
                 ImagesCommand::Import {

