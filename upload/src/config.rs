@@ -73,9 +73,9 @@ impl Config {
             anyhow::bail!("limits.max_active and limits.expiry_secs must be positive");
         }
         self.auth.check().map_err(anyhow::Error::msg)?;
-        if self.auth.production {
-            self.s3.refuse_local_secret().map_err(anyhow::Error::msg)?;
-        }
+        self.s3
+            .check(self.auth.production)
+            .map_err(anyhow::Error::msg)?;
         Ok(())
     }
 }

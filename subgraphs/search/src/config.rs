@@ -102,9 +102,9 @@ impl Config {
             _ => {}
         }
         self.auth.check().map_err(anyhow::Error::msg)?;
-        if self.auth.production {
-            self.s3.refuse_local_secret().map_err(anyhow::Error::msg)?;
-        }
+        self.s3
+            .check(self.auth.production)
+            .map_err(anyhow::Error::msg)?;
         Ok(())
     }
 }

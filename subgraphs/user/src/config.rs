@@ -78,9 +78,10 @@ impl Config {
             ] {
                 kit::config::refuse_dev_key(name, key).map_err(anyhow::Error::msg)?;
             }
-            self.s3.refuse_local_secret().map_err(anyhow::Error::msg)?;
         }
-        Ok(())
+        self.s3
+            .check(self.auth.production)
+            .map_err(anyhow::Error::msg)
     }
 }
 

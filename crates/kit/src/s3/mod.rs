@@ -38,9 +38,9 @@ pub struct S3Config {
 pub const LOCAL_SECRET: &str = "clipfed-local-secret";
 
 impl S3Config {
-    /// Refuses the local stack's secret (production must bring its own).
-    pub fn refuse_local_secret(&self) -> Result<(), String> {
-        if self.secret_key.expose_secret() == LOCAL_SECRET {
+    /// In production, refuses the local stack's secret (production must bring its own).
+    pub fn check(&self, production: bool) -> Result<(), String> {
+        if production && self.secret_key.expose_secret() == LOCAL_SECRET {
             return Err("s3.secret_key is the local s3s-fs key; set CLIPFED_S3__SECRET_KEY".into());
         }
         Ok(())
