@@ -1,0 +1,238 @@
+//! Double-token authentication at the edge (the contract's "Tokens" section).
+//!
+//! The access token comes from `Authorization: Bearer`, else `Access-Token`; the refresh token from
+//! `Refresh-Token`. A valid access token names the viewer. An expired one with a refresh token is
+//! renewed by the user subgraph (`renewAccess`, which checks the session is live and the token
+//! current, and keeps it valid), and the request is served for that user with the new token in the
+//! `Access-Token` response header. The outcome reaches the services as the signed
+//! `x-clipfed-caller` header; a client's own copy of that header is always dropped.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use kit::caller::{Caller, CallerKey};
+use kit::token::{Kind, TokenError, TokenKeys};
+use serde_json::json;
+
+use crate::config::PluginConfig;
+
+/// How long a signed caller header stays valid: one request's life at the edge.
+const CALLER_TTL: Duration = Duration::from_secs(60);
+
+/// Who is calling, as far as the edge can tell.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Viewer {
+    /// No access token.
+    Anonymous,
+    /// A verified user; `renewed` is the new access token when the old one had expired.
+    User { id: i64, renewed: Option<String> },
+    /// An access token that does not verify (`UNAUTHENTICATED` where a user is needed).
+    Invalid,
+    /// An expired access token that could not be renewed (`TOKEN_EXPIRED` where a user is needed).
+    Expired,
+}
+
+impl Viewer {
+    pub fn id(&self) -> Option<i64> {
+        match self {
+            Viewer::User { id, .. } => Some(*id),
+            _ => None,
+        }
+    }
+
+    pub fn renewed(&self) -> Option<&str> {
+        match self {
+            Viewer::User { renewed, .. } => renewed.as_deref(),
+            _ => None,
+        }
+    }
+}
+
+/// The edge's keys and its line to the user subgraph.
+pub struct Edge {
+    tokens: TokenKeys,
+    callers: CallerKey,
+    user_url: String,
+    http: reqwest::Client,
+}
+
+impl Edge {
+    pub fn new(config: &PluginConfig) -> Result<Self, String> {
+        Ok(Self {
+            tokens: TokenKeys::new(&config.jwt_key.clone().into(), 0, 0)?,
+            callers: CallerKey::new(&config.caller_key.clone().into())?,
+            user_url: config.user_url.clone(),
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(5))
+                .build()
+                .map_err(|e| format!("HTTP client: {e}"))?,
+        })
+    }
+
+    /// The viewer behind the presented tokens, renewing an expired access token when the refresh
+    /// token allows.
+    pub async fn viewer(&self, presented: &Presented) -> Viewer {
+        let Some(access) = presented.access.as_deref() else {
+            return Viewer::Anonymous;
+        };
+        match self.tokens.verify(access, Kind::Access) {
+            Ok(claims) => match claims.sub.parse() {
+                Ok(id) => Viewer::User { id, renewed: None },
+                Err(_) => Viewer::Invalid,
+            },
+            Err(TokenError::Invalid) => Viewer::Invalid,
+            Err(TokenError::Expired) => match presented.refresh.as_deref() {
+                Some(refresh) => self.renew(refresh).await.unwrap_or(Viewer::Expired),
+                None => Viewer::Expired,
+            },
+        }
+    }
+
+    /// Asks the user subgraph for a new access token; `None` when the refresh token is refused.
+    async fn renew(&self, refresh: &str) -> Option<Viewer> {
+        let router = self.sign(&Caller::Service("router".into()))?;
+        let answer: serde_json::Value = self
+            .http
+            .post(&self.user_url)
+            .header(kit::caller::HEADER, router)
+            .json(&json!({
+                "query": "mutation($t: String!) { renewAccess(refreshToken: $t) }",
+                "variables": {"t": refresh},
+            }))
+            .send()
+            .await
+            .inspect_err(|e| tracing::warn!(error = %e, "token renewal: user subgraph unreachable"))
+            .ok()?
+            .json()
+            .await
+            .ok()?;
+        let token = answer["data"]["renewAccess"].as_str()?;
+        let id = self
+            .tokens
+            .verify(token, Kind::Access)
+            .ok()?
+            .sub
+            .parse()
+            .ok()?;
+        Some(Viewer::User {
+            id,
+            renewed: Some(token.to_owned()),
+        })
+    }
+
+    /// The `x-clipfed-caller` value for a caller (none for anonymous).
+    pub fn sign(&self, caller: &Caller) -> Option<String> {
+        self.callers.sign(caller, CALLER_TTL)
+    }
+
+    /// The `x-clipfed-client` value for the end client's address.
+    pub fn sign_client(&self, addr: IpAddr) -> String {
+        self.callers.sign_client(addr, CALLER_TTL)
+    }
+}
+
+/// The tokens a request carries.
+#[derive(Debug, Default, Clone)]
+pub struct Presented {
+    pub access: Option<String>,
+    pub refresh: Option<String>,
+}
+
+impl Presented {
+    /// Reads `Authorization: Bearer <t>` (else `Access-Token`) and `Refresh-Token` through `header`,
+    /// which answers a lower-case header name with its value.
+    pub fn read<'a>(header: impl Fn(&str) -> Option<&'a str>) -> Self {
+        let get = |name: &str| header(name).map(str::trim).filter(|v| !v.is_empty());
+        let bearer = get("authorization").map(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+                .unwrap_or(v)
+                .trim()
+        });
+        Self {
+            access: bearer
+                .filter(|v| !v.is_empty())
+                .or_else(|| get("access-token"))
+                .map(str::to_owned),
+            refresh: get("refresh-token").map(str::to_owned),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn edge() -> (Edge, TokenKeys) {
+        let key = "k".repeat(40);
+        let config = PluginConfig {
+            production: false,
+            jwt_key: key.clone(),
+            caller_key: key.clone(),
+            // Nothing listens here: renewal must fail closed.
+            user_url: "http://127.0.0.1:9/graphql".into(),
+            upload_url: String::new(),
+            search_url: String::new(),
+            social_url: String::new(),
+            form_limit_bytes: 1024,
+        };
+        let keys = TokenKeys::new(&key.into(), 3600, 7 * 86400).unwrap();
+        (Edge::new(&config).unwrap(), keys)
+    }
+
+    fn headers<'a>(pairs: &'a [(&'static str, &'a str)]) -> Presented {
+        Presented::read(|name| pairs.iter().find(|(k, _)| *k == name).map(|(_, v)| *v))
+    }
+
+    #[tokio::test]
+    async fn tokens_are_read_from_either_header_and_classified() {
+        let (edge, keys) = edge();
+        let now = chrono_now();
+        let fresh = keys.issue(7, 1, 2, now).access;
+        let stale = keys.issue(7, 1, 2, now - 7200).access;
+        let user = Viewer::User {
+            id: 7,
+            renewed: None,
+        };
+        assert_eq!(edge.viewer(&headers(&[])).await, Viewer::Anonymous);
+        let bearer = format!("Bearer {fresh}");
+        assert_eq!(
+            edge.viewer(&headers(&[("authorization", &bearer)])).await,
+            user
+        );
+        assert_eq!(
+            edge.viewer(&headers(&[("access-token", &fresh)])).await,
+            user
+        );
+        assert_eq!(
+            edge.viewer(&headers(&[("access-token", "junk")])).await,
+            Viewer::Invalid
+        );
+        let refresh = keys.issue(7, 1, 2, now).refresh;
+        assert_eq!(
+            edge.viewer(&headers(&[("access-token", &refresh)])).await,
+            Viewer::Invalid,
+            "a refresh token is not an access token"
+        );
+        assert_eq!(
+            edge.viewer(&headers(&[("access-token", &stale)])).await,
+            Viewer::Expired
+        );
+        assert_eq!(
+            edge.viewer(&headers(&[
+                ("access-token", &stale),
+                ("refresh-token", &refresh)
+            ]))
+            .await,
+            Viewer::Expired,
+            "an unreachable user service renews nothing"
+        );
+    }
+
+    fn chrono_now() -> i64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64
+    }
+}

@@ -1,0 +1,11 @@
+//! clipfed's edge: a custom build of Hive Router (query planning and execution are Hive Router's)
+//! with one plugin, [`plugin::ClipfedPlugin`]: double-token auth, the west2 REST facade and the
+//! file-route pass-through. `router.config.yaml` configures both.
+
+pub mod auth;
+pub mod config;
+pub mod plugin;
+pub mod proxy;
+pub mod rest;
+
+pub use plugin::ClipfedPlugin;

@@ -1,0 +1,288 @@
+//! The `clipfed` Hive Router plugin: on every request it drops any client-made internal header,
+//! settles the viewer ([`crate::auth`]), signs the viewer and the client address for the services,
+//! and then either lets `/graphql` through, streams a file route to its service
+//! ([`crate::proxy`]), or turns a west2 REST route into a GraphQL request for the router's own
+//! pipeline and its answer into the envelope ([`crate::rest`]).
+
+use hive_router::async_trait;
+use hive_router::ntex::http::body::{Body, ResponseBody};
+use hive_router::ntex::http::{Payload, Response, StatusCode, header};
+use hive_router::ntex::web::{DefaultError, WebRequest};
+use hive_router::plugins::hooks::on_http_request::{
+    OnHttpRequestHookFuture, OnHttpRequestHookPayload, OnHttpRequestHookResult,
+};
+use hive_router::plugins::hooks::on_plugin_init::{OnPluginInitPayload, OnPluginInitResult};
+use hive_router::plugins::plugin_trait::{EndHookPayload, RouterPlugin, StartHookPayload};
+use kit::caller::Caller;
+use kit::{AppError, ErrorCode};
+
+use crate::auth::{Edge, Presented, Viewer};
+use crate::config::PluginConfig;
+use crate::rest::{self, input::Params, output, table};
+
+/// Paths the router itself serves.
+const ROUTER_PATHS: &[&str] = &["/graphql", "/health", "/readiness", "/metrics", "/"];
+
+pub struct ClipfedPlugin {
+    config: PluginConfig,
+    edge: Edge,
+    http: reqwest::Client,
+}
+
+#[async_trait]
+impl RouterPlugin for ClipfedPlugin {
+    type Config = PluginConfig;
+
+    fn plugin_name() -> &'static str {
+        "clipfed"
+    }
+
+    fn on_plugin_init(payload: OnPluginInitPayload<Self>) -> OnPluginInitResult<Self> {
+        let config = payload.config()?;
+        config.check()?;
+        let edge = Edge::new(&config)?;
+        let http = reqwest::Client::builder()
+            .connect_timeout(std::time::Duration::from_secs(5))
+            .build()?;
+        payload.initialize_plugin(Self { config, edge, http })
+    }
+
+    fn on_http_request<'req>(
+        &'req self,
+        payload: OnHttpRequestHookPayload<'req>,
+    ) -> OnHttpRequestHookFuture<'req> {
+        Box::pin(self.handle(payload))
+    }
+}
+
+impl ClipfedPlugin {
+    async fn handle<'req>(
+        &'req self,
+        mut payload: OnHttpRequestHookPayload<'req>,
+    ) -> OnHttpRequestHookResult<'req> {
+        let req = &mut payload.router_http_request;
+        req.headers_mut().remove(kit::caller::HEADER);
+        req.headers_mut().remove(kit::caller::CLIENT_HEADER);
+        let path = req.path().to_owned();
+        if matches!(path.as_str(), "/health" | "/readiness" | "/metrics") {
+            return payload.proceed();
+        }
+        let presented =
+            Presented::read(|name| req.headers().get(name).and_then(|v| v.to_str().ok()));
+        let viewer = self.edge.viewer(&presented).await;
+        let signed = self.signed(req, &viewer);
+
+        if let Some(base) = crate::proxy::upstream(&self.config, &path) {
+            let mut response = crate::proxy::forward(&self.http, base, req, &signed).await;
+            renewed_header(&mut response, &viewer);
+            return payload.end_with_response(response);
+        }
+        let method = req.method().as_str().to_owned();
+        match table::lookup(&method, &path) {
+            table::Lookup::Found(route) => self.rest(payload, route, viewer, signed).await,
+            table::Lookup::WrongMethod => payload.end_with_response(plain(
+                StatusCode::METHOD_NOT_ALLOWED,
+                &AppError::with_message(
+                    ErrorCode::InvalidParameter,
+                    "method not allowed on this route",
+                ),
+            )),
+            table::Lookup::NotARoute if ROUTER_PATHS.contains(&path.as_str()) => {
+                set_headers(req, &signed);
+                payload.on_end(move |mut end| {
+                    if let Some(token) = viewer.renewed() {
+                        if let Ok(value) = header::HeaderValue::from_str(token) {
+                            end.response
+                                .headers_mut()
+                                .insert(access_token_name(), value);
+                        }
+                    }
+                    end.proceed()
+                })
+            }
+            table::Lookup::NotARoute => payload.end_with_response(plain(
+                StatusCode::NOT_FOUND,
+                &AppError::with_message(ErrorCode::InvalidParameter, "no such route"),
+            )),
+        }
+    }
+
+    /// The internal headers for this request.
+    fn signed(
+        &self,
+        req: &WebRequest<DefaultError>,
+        viewer: &Viewer,
+    ) -> Vec<(&'static str, String)> {
+        let mut out = Vec::with_capacity(2);
+        if let Some(id) = viewer.id() {
+            if let Some(v) = self.edge.sign(&Caller::User(id)) {
+                out.push((kit::caller::HEADER, v));
+            }
+        }
+        if let Some(addr) = req.peer_addr() {
+            out.push((kit::caller::CLIENT_HEADER, self.edge.sign_client(addr.ip())));
+        }
+        out
+    }
+
+    /// A REST route: refuse early, or rewrite the request into `POST /graphql` and shape the answer.
+    async fn rest<'req>(
+        &'req self,
+        mut payload: OnHttpRequestHookPayload<'req>,
+        route: &'static table::Route,
+        viewer: Viewer,
+        signed: Vec<(&'static str, String)>,
+    ) -> OnHttpRequestHookResult<'req> {
+        let req = &mut payload.router_http_request;
+        let prepared = match rest::admit(route, &viewer) {
+            Ok(()) => match self.params(req).await {
+                Ok(params) => rest::operation(
+                    route,
+                    &params,
+                    |name| {
+                        req.headers()
+                            .get(name)
+                            .and_then(|v| v.to_str().ok())
+                            .map(str::to_owned)
+                    },
+                    &viewer,
+                ),
+                Err(err) => Err(err),
+            },
+            Err(err) => Err(err),
+        };
+        let body = match prepared {
+            Ok(op) => serde_json::to_vec(&op).unwrap_or_default(),
+            Err(err) => {
+                return payload
+                    .end_with_response(envelope(&output::Rendered::failure(&err), &viewer));
+            }
+        };
+        rewrite_to_graphql(req, body);
+        set_headers(req, &signed);
+        payload.on_end(move |mut end| {
+            let rendered = match end.response.take_body() {
+                ResponseBody::Body(Body::Bytes(b)) | ResponseBody::Other(Body::Bytes(b)) => {
+                    output::render(route, &viewer, &b)
+                }
+                _ => output::Rendered::failure(&AppError::new(ErrorCode::Internal)),
+            };
+            end.end_with_response(envelope(&rendered, &viewer))
+        })
+    }
+
+    /// The query string, then the body (read whole: REST forms are small, `form_limit_bytes`).
+    async fn params(&self, req: &mut WebRequest<DefaultError>) -> Result<Params, AppError> {
+        let mut params = Params::default();
+        params.add_urlencoded(req.query_string().as_bytes());
+        let content_type = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        let mut payload = req.take_payload();
+        let mut body = Vec::new();
+        while let Some(chunk) = payload.recv().await {
+            let chunk = chunk.map_err(|_| {
+                AppError::with_message(ErrorCode::InvalidParameter, "the request body broke off")
+            })?;
+            if body.len() + chunk.len() > self.config.form_limit_bytes {
+                return Err(AppError::with_message(
+                    ErrorCode::PayloadTooLarge,
+                    format!(
+                        "form bodies are limited to {} bytes",
+                        self.config.form_limit_bytes
+                    ),
+                ));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        params.add_body(&content_type, body.into()).await?;
+        Ok(params)
+    }
+}
+
+/// Makes the request a GraphQL POST to `/graphql` carrying `body`.
+fn rewrite_to_graphql(req: &mut WebRequest<DefaultError>, body: Vec<u8>) {
+    let uri: hive_router::ntex::http::Uri = "/graphql".parse().expect("a valid path");
+    let head = req.head_mut();
+    head.method = hive_router::ntex::http::Method::POST;
+    head.uri = uri.clone();
+    req.match_info_mut().set(uri);
+    let headers = req.headers_mut();
+    headers.remove(header::TRANSFER_ENCODING);
+    headers.remove(header::CONTENT_ENCODING);
+    headers.insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("application/json"),
+    );
+    headers.insert(
+        header::ACCEPT,
+        header::HeaderValue::from_static("application/json"),
+    );
+    headers.insert(
+        header::CONTENT_LENGTH,
+        header::HeaderValue::from(body.len()),
+    );
+    let bytes = hive_router::ntex::util::Bytes::from(body);
+    req.set_payload(Payload::from_stream(futures::stream::once(async move {
+        Ok::<_, hive_router::ntex::http::error::PayloadError>(bytes)
+    })));
+}
+
+fn set_headers(req: &mut WebRequest<DefaultError>, signed: &[(&'static str, String)]) {
+    for (name, value) in signed {
+        if let Ok(value) = header::HeaderValue::from_str(value) {
+            req.headers_mut()
+                .insert(header::HeaderName::from_static(name), value);
+        }
+    }
+}
+
+fn access_token_name() -> header::HeaderName {
+    header::HeaderName::from_static("access-token")
+}
+
+fn renewed_header(response: &mut Response, viewer: &Viewer) {
+    if let Some(token) = viewer.renewed() {
+        if let Ok(value) = header::HeaderValue::from_str(token) {
+            response.headers_mut().insert(access_token_name(), value);
+        }
+    }
+}
+
+/// The envelope as an HTTP response: 200, or 413 for a body too large; token headers attached.
+fn envelope(rendered: &output::Rendered, viewer: &Viewer) -> Response {
+    let too_large = rendered.envelope["base"]["code"] == ErrorCode::PayloadTooLarge.code();
+    let status = if too_large {
+        StatusCode::PAYLOAD_TOO_LARGE
+    } else {
+        StatusCode::OK
+    };
+    let mut response = Response::build(status)
+        .content_type("application/json")
+        .body(serde_json::to_vec(&rendered.envelope).unwrap_or_default());
+    renewed_header(&mut response, viewer);
+    for (name, token) in [
+        ("access-token", &rendered.access),
+        ("refresh-token", &rendered.refresh),
+    ] {
+        if let Some(value) = token
+            .as_deref()
+            .and_then(|t| header::HeaderValue::from_str(t).ok())
+        {
+            response
+                .headers_mut()
+                .insert(header::HeaderName::from_static(name), value);
+        }
+    }
+    response
+}
+
+/// An HTTP-level failure (404, 405) still written as an envelope, for clients that parse every body.
+fn plain(status: StatusCode, err: &AppError) -> Response {
+    Response::build(status)
+        .content_type("application/json")
+        .body(serde_json::to_vec(&err.envelope()).unwrap_or_default())
+}

@@ -1,0 +1,127 @@
+//! Pass-through: the routes whose bodies are files (tus under `/uploads`, `POST /video/publish`,
+//! `PUT /user/avatar/upload`, `POST /user/image/search`) go to their service as they are, the body
+//! streamed chunk by chunk (a few chunks in flight, never the whole file), with the edge's signed
+//! caller and client headers added. Answers of these routes are small and are relayed whole.
+
+use std::io;
+
+use futures::StreamExt;
+use hive_router::ntex::http::{Response, StatusCode};
+use hive_router::ntex::web::{DefaultError, WebRequest};
+
+use crate::config::PluginConfig;
+
+/// Request headers that belong to one hop, or that the edge sets itself.
+const HOP_BY_HOP: &[&str] = &[
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "host",
+    kit::caller::HEADER,
+    kit::caller::CLIENT_HEADER,
+];
+
+/// Chunks buffered between the client and the service.
+const IN_FLIGHT: usize = 4;
+
+/// The service base URL a path streams to, if it is a pass-through path.
+pub fn upstream<'a>(config: &'a PluginConfig, path: &str) -> Option<&'a str> {
+    match path {
+        "/video/publish" | "/user/avatar/upload" => Some(&config.upload_url),
+        "/user/image/search" => Some(&config.search_url),
+        p if p == "/uploads" || p.starts_with("/uploads/") => Some(&config.upload_url),
+        _ => None,
+    }
+}
+
+/// Sends the request to `base` with `extra` headers and answers with the service's response.
+pub async fn forward(
+    http: &reqwest::Client,
+    base: &str,
+    req: &mut WebRequest<DefaultError>,
+    extra: &[(&'static str, String)],
+) -> Response {
+    match relay(http, base, req, extra).await {
+        Ok(response) => response,
+        Err(err) => {
+            tracing::warn!(error = %err, upstream = base, "pass-through failed");
+            let failure = kit::AppError::with_message(
+                kit::ErrorCode::Unavailable,
+                "the service behind this route is unavailable, retry later",
+            );
+            Response::build(StatusCode::BAD_GATEWAY)
+                .content_type("application/json")
+                .body(serde_json::to_vec(&failure.envelope()).unwrap_or_default())
+        }
+    }
+}
+
+async fn relay(
+    http: &reqwest::Client,
+    base: &str,
+    req: &mut WebRequest<DefaultError>,
+    extra: &[(&'static str, String)],
+) -> Result<Response, reqwest::Error> {
+    let mut url = format!("{}{}", base.trim_end_matches('/'), req.path());
+    if !req.query_string().is_empty() {
+        url = format!("{url}?{}", req.query_string());
+    }
+    let method = reqwest::Method::from_bytes(req.method().as_str().as_bytes())
+        .unwrap_or(reqwest::Method::GET);
+    let mut out = http.request(method, url);
+    let mut has_body = false;
+    for (name, value) in req.headers().iter() {
+        let name = name.as_str();
+        if HOP_BY_HOP.contains(&name) {
+            has_body |= name == "transfer-encoding";
+            continue;
+        }
+        if name == "content-length" {
+            has_body |= value.as_bytes() != b"0";
+        }
+        out = out.header(name, value.as_bytes());
+    }
+    for (name, value) in extra {
+        out = out.header(*name, value.as_str());
+    }
+    if has_body {
+        out = out.body(stream_body(req));
+    }
+    let answer = out.send().await?;
+    let mut response = Response::build(
+        StatusCode::from_u16(answer.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY),
+    );
+    for (name, value) in answer.headers() {
+        if !HOP_BY_HOP.contains(&name.as_str()) && name.as_str() != "content-length" {
+            response.header(name.as_str(), value.as_bytes());
+        }
+    }
+    let body = answer.bytes().await?;
+    Ok(response.body(body.to_vec()))
+}
+
+/// The request body as a stream the HTTP client can own: a local task moves chunks across a
+/// bounded channel, so a slow service slows the client down instead of filling memory.
+fn stream_body(req: &mut WebRequest<DefaultError>) -> reqwest::Body {
+    let mut payload = req.take_payload();
+    let (tx, rx) = tokio::sync::mpsc::channel::<io::Result<bytes::Bytes>>(IN_FLIGHT);
+    hive_router::ntex::rt::spawn(async move {
+        while let Some(chunk) = payload.recv().await {
+            let item = chunk
+                .map(|b| bytes::Bytes::copy_from_slice(&b))
+                .map_err(|e| io::Error::other(e.to_string()));
+            let failed = item.is_err();
+            if tx.send(item).await.is_err() || failed {
+                break;
+            }
+        }
+    });
+    let chunks = futures::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|item| (item, rx))
+    });
+    reqwest::Body::wrap_stream(chunks.boxed())
+}

@@ -1,0 +1,5 @@
+//! End-to-end: the west2 REST contract and GraphQL through the real router binary in front of the
+//! real services (see `stack.rs`).
+
+mod accounts;
+mod stack;

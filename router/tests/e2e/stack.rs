@@ -1,0 +1,334 @@
+//! `Stack`: the whole system for one test. The four subgraphs and the upload service run in this
+//! process, each on its own database, sharing one set of unique Kafka topics as they do in
+//! production; the router is the real `clipfed-router` binary, configured by the repository's own
+//! `router.config.yaml` with the service URLs overridden through its `from_env` variables.
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use kit::token::TokenKeys;
+use reqwest::{Client, Response};
+use secrecy::SecretString;
+use serde_json::{Value, json};
+use testkit::service::{Running, start};
+
+/// Topics shared by the services of one stack.
+struct Topics {
+    users: String,
+    videos: String,
+    visits: String,
+    interactions: String,
+}
+
+pub struct Stack {
+    /// The router's base URL: the one public address.
+    pub base: String,
+    pub http: Client,
+    pub keys: TokenKeys,
+    router: Child,
+    _services: Vec<Running>,
+}
+
+impl Drop for Stack {
+    fn drop(&mut self) {
+        let _ = self.router.kill();
+        let _ = self.router.wait();
+    }
+}
+
+fn load<T: serde::de::DeserializeOwned>(defaults: &str) -> T {
+    kit::config::load_from(defaults, None, Vec::new()).expect("service defaults load")
+}
+
+impl Stack {
+    pub async fn start() -> Self {
+        testkit::require_mysql();
+        testkit::require_redis();
+        testkit::require_kafka();
+        testkit::require_s3();
+        testkit::require_milvus();
+        let t = Topics {
+            users: testkit::unique("e2e_users"),
+            videos: testkit::unique("e2e_videos"),
+            visits: testkit::unique("e2e_visits"),
+            interactions: testkit::unique("e2e_interactions"),
+        };
+        let user = start_user(&t).await;
+        let video = start_video(&t).await;
+        let social = start_social(&t).await;
+        let search = start_search(&t).await;
+        let upload = start_upload(&video, &user).await;
+        let port = free_port();
+        let base = format!("http://127.0.0.1:{port}");
+        let dir = env!("CARGO_MANIFEST_DIR");
+        let router = Command::new(env!("CARGO_BIN_EXE_clipfed-router"))
+            .env(
+                "ROUTER_CONFIG_FILE_PATH",
+                format!("{dir}/router.config.yaml"),
+            )
+            .env(
+                "SUPERGRAPH_FILE_PATH",
+                format!("{dir}/../schema/supergraph.graphql"),
+            )
+            .env("PORT", port.to_string())
+            .env("LOG_LEVEL", "warn")
+            .env(
+                "CLIPFED_ROUTER_USER_GRAPHQL",
+                format!("{}/graphql", user.base),
+            )
+            .env(
+                "CLIPFED_ROUTER_VIDEO_GRAPHQL",
+                format!("{}/graphql", video.base),
+            )
+            .env(
+                "CLIPFED_ROUTER_SOCIAL_GRAPHQL",
+                format!("{}/graphql", social.base),
+            )
+            .env(
+                "CLIPFED_ROUTER_SEARCH_GRAPHQL",
+                format!("{}/graphql", search.base),
+            )
+            .env("CLIPFED_ROUTER_UPLOAD_URL", &upload.base)
+            .env("CLIPFED_ROUTER_SEARCH_URL", &search.base)
+            .env("CLIPFED_ROUTER_SOCIAL_URL", &social.base)
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("the router binary starts");
+        let http = Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .unwrap();
+        let stack = Self {
+            base,
+            http,
+            keys: TokenKeys::new(
+                &SecretString::from("dev-only-jwt-key-change-me-0123456789abcdef"),
+                3600,
+                7 * 86400,
+            )
+            .unwrap(),
+            router,
+            _services: vec![user, video, social, search, upload],
+        };
+        stack.wait_healthy().await;
+        stack
+    }
+
+    async fn wait_healthy(&self) {
+        for _ in 0..300 {
+            if let Ok(r) = self.http.get(format!("{}/health", self.base)).send().await {
+                if r.status().is_success() {
+                    return;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("the router did not become healthy at {}", self.base);
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// A multipart form request of `fields`.
+    pub async fn form(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        fields: &[(&str, &str)],
+        headers: &[(&str, &str)],
+    ) -> Response {
+        let mut form = reqwest::multipart::Form::new();
+        for (k, v) in fields {
+            form = form.text(k.to_string(), v.to_string());
+        }
+        let mut req = self.http.request(method, self.url(path)).multipart(form);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        req.send().await.expect("the router answers")
+    }
+
+    pub async fn get(&self, path_and_query: &str, headers: &[(&str, &str)]) -> Response {
+        let mut req = self.http.get(self.url(path_and_query));
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        req.send().await.expect("the router answers")
+    }
+
+    pub async fn graphql(&self, query: &str, variables: Value, headers: &[(&str, &str)]) -> Value {
+        let mut req = self
+            .http
+            .post(self.url("/graphql"))
+            .json(&json!({"query": query, "variables": variables}));
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        req.send().await.unwrap().json().await.unwrap()
+    }
+
+    /// Registers and logs in `name`; returns (user id, access token, refresh token).
+    pub async fn sign_up(&self, name: &str) -> (String, String, String) {
+        let reg = self
+            .form(
+                reqwest::Method::POST,
+                "/user/register",
+                &[("username", name), ("password", "passw0rd!")],
+                &[],
+            )
+            .await;
+        assert_eq!(
+            envelope(reg).await.1["base"]["code"],
+            10000,
+            "register {name}"
+        );
+        let login = self
+            .form(
+                reqwest::Method::POST,
+                "/user/login",
+                &[("username", name), ("password", "passw0rd!")],
+                &[],
+            )
+            .await;
+        let (headers, body) = envelope(login).await;
+        let header = |n: &str| headers.get(n).unwrap().to_str().unwrap().to_owned();
+        (
+            body["data"]["id"].as_str().unwrap().to_owned(),
+            header("access-token"),
+            header("refresh-token"),
+        )
+    }
+}
+
+/// Status 200, the headers, and the JSON body of a REST answer.
+pub async fn envelope(response: Response) -> (reqwest::header::HeaderMap, Value) {
+    assert_eq!(response.status(), 200, "REST answers are HTTP 200");
+    let headers = response.headers().clone();
+    (headers, response.json().await.expect("a JSON envelope"))
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+async fn start_user(t: &Topics) -> Running {
+    let mut c: user::config::Config = load(user::config::DEFAULTS);
+    c.db.url = SecretString::from(testkit::mysql_url());
+    c.db.database = testkit::unique("clipfed_e2e_user");
+    c.redis.url = SecretString::from(testkit::redis_url());
+    c.s3.endpoint = testkit::s3_endpoint();
+    c.kafka.brokers = testkit::kafka_brokers();
+    c.topics.events = t.users.clone();
+    c.topics.events_partitions = 1;
+    c.password.memory_kib = 1024;
+    c.password.iterations = 1;
+    start(|l, rx| async move {
+        user::run(c, l, async move {
+            let _ = rx.await;
+        })
+        .await
+        .expect("user service ran");
+    })
+    .await
+}
+
+async fn start_video(t: &Topics) -> Running {
+    let mut c: video::config::Config = load(video::config::DEFAULTS);
+    c.db.url = SecretString::from(testkit::mysql_url());
+    c.db.database = testkit::unique("clipfed_e2e_video");
+    c.redis.url = SecretString::from(testkit::redis_url());
+    c.kafka.brokers = testkit::kafka_brokers();
+    c.topics.visits = t.visits.clone();
+    c.topics.events = t.videos.clone();
+    c.topics.visits_partitions = 1;
+    c.topics.events_partitions = 1;
+    c.visits.group = testkit::unique("e2e_visits_group");
+    c.visits.max_wait_ms = 50;
+    c.s3.endpoint = testkit::s3_endpoint();
+    c.urls.base_url = format!("{}/clipfed", testkit::s3_endpoint());
+    // The test videos are fake MP4s: cover extraction is the video service's own test's business.
+    c.cover.ffmpeg = "/nonexistent/ffmpeg".into();
+    start(|l, rx| async move {
+        video::run(c, l, async move {
+            let _ = rx.await;
+        })
+        .await
+        .expect("video service ran");
+    })
+    .await
+}
+
+async fn start_social(t: &Topics) -> Running {
+    let mut c: social::config::Config = load(social::config::DEFAULTS);
+    c.db.url = SecretString::from(testkit::mysql_url());
+    c.db.database = testkit::unique("clipfed_e2e_social");
+    c.kafka.brokers = testkit::kafka_brokers();
+    c.topics.interactions = t.interactions.clone();
+    c.topics.interactions_partitions = 1;
+    c.topics.videos = t.videos.clone();
+    c.topics.users = t.users.clone();
+    c.counters.group = testkit::unique("e2e_counters");
+    c.counters.max_wait_ms = 50;
+    c.known.group = testkit::unique("e2e_known");
+    c.known.max_wait_ms = 50;
+    start(|l, rx| async move {
+        social::run(c, l, async move {
+            let _ = rx.await;
+        })
+        .await
+        .expect("social service ran");
+    })
+    .await
+}
+
+async fn start_search(t: &Topics) -> Running {
+    let mut c: search::config::Config = kit::config::load_with(
+        search::config::DEFAULTS,
+        &[(
+            "CLIPFED_EMBEDDER__MODEL_PATH",
+            testkit::embed_model().to_str().unwrap(),
+        )],
+    );
+    c.db.url = SecretString::from(testkit::mysql_url());
+    c.db.database = testkit::unique("clipfed_e2e_search");
+    c.kafka.brokers = testkit::kafka_brokers();
+    c.topics.videos = t.videos.clone();
+    c.topics.users = t.users.clone();
+    c.indexer.group = testkit::unique("e2e_indexer");
+    c.indexer.max_wait_ms = 50;
+    c.milvus.uri = testkit::milvus_uri();
+    c.milvus.collection = testkit::unique("e2e_images");
+    c.s3.endpoint = testkit::s3_endpoint();
+    c.urls.base_url = format!("{}/clipfed", testkit::s3_endpoint());
+    start(|l, rx| async move {
+        search::run(c, l, async move {
+            let _ = rx.await;
+        })
+        .await
+        .expect("search service ran");
+    })
+    .await
+}
+
+async fn start_upload(video: &Running, user: &Running) -> Running {
+    let mut c: upload::config::Config = load(upload::config::DEFAULTS);
+    c.db.url = SecretString::from(testkit::mysql_url());
+    c.db.database = testkit::unique("clipfed_e2e_upload");
+    c.s3.endpoint = testkit::s3_endpoint();
+    c.register.video_url = format!("{}/graphql", video.base);
+    c.register.user_url = format!("{}/graphql", user.base);
+    start(|l, rx| async move {
+        upload::run(c, l, async move {
+            let _ = rx.await;
+        })
+        .await
+        .expect("upload service ran");
+    })
+    .await
+}
