@@ -90,12 +90,10 @@ impl ClipfedPlugin {
             table::Lookup::NotARoute if ROUTER_PATHS.contains(&path.as_str()) => {
                 set_headers(req, &signed);
                 payload.on_end(move |mut end| {
-                    if let Some(token) = viewer.renewed() {
-                        if let Ok(value) = header::HeaderValue::from_str(token) {
-                            end.response
-                                .headers_mut()
-                                .insert(access_token_name(), value);
-                        }
+                    if let Some(value) = renewed_value(&viewer) {
+                        end.response
+                            .headers_mut()
+                            .insert(access_token_name(), value);
                     }
                     end.proceed()
                 })
@@ -244,11 +242,16 @@ fn access_token_name() -> header::HeaderName {
     header::HeaderName::from_static("access-token")
 }
 
+/// The `Access-Token` value to send back when the edge renewed the caller's token.
+fn renewed_value(viewer: &Viewer) -> Option<header::HeaderValue> {
+    viewer
+        .renewed()
+        .and_then(|token| header::HeaderValue::from_str(token).ok())
+}
+
 fn renewed_header(response: &mut Response, viewer: &Viewer) {
-    if let Some(token) = viewer.renewed() {
-        if let Ok(value) = header::HeaderValue::from_str(token) {
-            response.headers_mut().insert(access_token_name(), value);
-        }
+    if let Some(value) = renewed_value(viewer) {
+        response.headers_mut().insert(access_token_name(), value);
     }
 }
 
