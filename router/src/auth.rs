@@ -142,19 +142,12 @@ impl Presented {
     /// Reads `Authorization: Bearer <t>` (else `Access-Token`) and `Refresh-Token` through `header`,
     /// which answers a lower-case header name with its value.
     pub fn read<'a>(header: impl Fn(&str) -> Option<&'a str>) -> Self {
-        let get = |name: &str| header(name).map(str::trim).filter(|v| !v.is_empty());
-        let bearer = get("authorization").map(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-                .unwrap_or(v)
-                .trim()
-        });
+        let refresh = header("refresh-token")
+            .map(str::trim)
+            .filter(|v| !v.is_empty());
         Self {
-            access: bearer
-                .filter(|v| !v.is_empty())
-                .or_else(|| get("access-token"))
-                .map(str::to_owned),
-            refresh: get("refresh-token").map(str::to_owned),
+            access: kit::auth::access_token(&header).map(str::to_owned),
+            refresh: refresh.map(str::to_owned),
         }
     }
 }
@@ -187,7 +180,7 @@ mod tests {
     #[tokio::test]
     async fn tokens_are_read_from_either_header_and_classified() {
         let (edge, keys) = edge();
-        let now = chrono_now();
+        let now = testkit::unix_now();
         let fresh = keys.issue(7, 1, 2, now).access;
         let stale = keys.issue(7, 1, 2, now - 7200).access;
         let user = Viewer::User {
@@ -227,12 +220,5 @@ mod tests {
             Viewer::Expired,
             "an unreachable user service renews nothing"
         );
-    }
-
-    fn chrono_now() -> i64 {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_secs() as i64
     }
 }

@@ -98,6 +98,10 @@ pub fn up(paths: &Paths) -> anyhow::Result<ExitCode> {
         services::start(paths, service)?;
     }
     print_table(paths);
+    let public = format!("http://127.0.0.1:{}", services::ROUTER_PORT);
+    println!(
+        "\nThe public address is {public}:\n  GraphQL (and the GraphiQL IDE in a browser)  {public}/graphql\n  west2 REST routes                            {public}/user/login, {public}/video/feed, ...\n  tus uploads                                  {public}/uploads/"
+    );
     if started == 0 {
         eprintln!(
             "\nThe servers were already up: nothing started (services restarted on the current build)."
@@ -146,7 +150,7 @@ fn print_table(paths: &Paths) {
     let servers = STACK.iter().map(|s| (s.name, s.port, s.probe));
     let services = SERVICES
         .iter()
-        .map(|s| (s.name, s.port, probe::Probe::Http("/readyz")));
+        .map(|s| (s.name, s.port, probe::Probe::Http(s.ready)));
     for (name, port, probe) in servers.chain(services) {
         let ready = probe.ready(port);
         let owner = match process::running(paths, name) {

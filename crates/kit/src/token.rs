@@ -98,6 +98,18 @@ impl TokenKeys {
         }
     }
 
+    /// A fresh access token for `user_id` in session `sid` (edge renewal: the refresh token stays).
+    pub fn issue_access(&self, user_id: i64, sid: i64, now_unix: i64) -> String {
+        self.sign(&Claims {
+            sub: user_id.to_string(),
+            kind: Kind::Access,
+            sid: sid.to_string(),
+            jti: crate::id::next_id().to_string(),
+            iat: now_unix,
+            exp: now_unix + self.access_ttl_secs,
+        })
+    }
+
     /// The claims of a valid, unexpired token of `kind`.
     pub fn verify(&self, token: &str, kind: Kind) -> Result<Claims, TokenError> {
         let mut validation = Validation::new(Algorithm::HS256);

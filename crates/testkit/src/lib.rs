@@ -7,6 +7,7 @@
 //! file comes in `CLIPFED_TEST_EMBED_MODEL` (set by the test command, which installs it).
 
 pub mod pictures;
+pub mod service;
 
 use std::net::{TcpStream, ToSocketAddrs};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -294,6 +295,31 @@ impl Drop for PrivateBroker {
     fn drop(&mut self) {
         self.kill();
     }
+}
+
+/// Seconds since the Unix epoch (token issue times).
+pub fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("the clock is after 1970")
+        .as_secs() as i64
+}
+
+/// A fake MP4 of `len` bytes: a real `ftyp` box (what sniffing reads) then pseudo-random bytes.
+pub fn mp4(len: usize, seed: u64) -> Vec<u8> {
+    let mut out = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom".to_vec();
+    let mut x = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407)
+        | 1;
+    while out.len() < len {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        out.extend_from_slice(&x.to_le_bytes());
+    }
+    out.truncate(len);
+    out
 }
 
 #[cfg(test)]

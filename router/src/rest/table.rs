@@ -7,8 +7,27 @@
 //! The file routes (U4 avatar, U7 image search, V2 publish) and tus are not rows: they stream
 //! through to their services ([`crate::proxy`]). C1 (`/ws`) is not served yet.
 
-use http::Method;
 use kit::ErrorCode;
+
+/// A route's HTTP method (a plain enum: `http::Method` cannot live in a `static`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    GET,
+    POST,
+    PUT,
+    DELETE,
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::GET => "GET",
+            Method::POST => "POST",
+            Method::PUT => "PUT",
+            Method::DELETE => "DELETE",
+        }
+    }
+}
 
 /// Who may call a route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -3,7 +3,7 @@
 use reqwest::Method;
 use serde_json::json;
 
-use crate::stack::{Stack, envelope};
+use crate::stack::{Stack, code, envelope, keys_of, sorted};
 
 const USER_FIELDS: [&str; 6] = [
     "id",
@@ -13,18 +13,6 @@ const USER_FIELDS: [&str; 6] = [
     "updated_at",
     "deleted_at",
 ];
-
-fn keys_of(v: &serde_json::Value) -> Vec<String> {
-    let mut k: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
-    k.sort();
-    k
-}
-
-fn sorted(fields: &[&str]) -> Vec<String> {
-    let mut k: Vec<String> = fields.iter().map(|s| s.to_string()).collect();
-    k.sort();
-    k
-}
 
 #[tokio::test]
 async fn register_login_and_info_follow_the_contract() {
@@ -65,7 +53,6 @@ async fn register_login_and_info_follow_the_contract() {
     assert_eq!(other["data"]["username"], "alice");
 
     // Bad input: each gets its code.
-    let code = |b: &serde_json::Value| b["base"]["code"].as_i64().unwrap();
     assert_eq!(
         code(&envelope(s.get("/user/info?user_id=abc", &[]).await).await.1),
         10002
@@ -103,13 +90,9 @@ async fn tokens_are_renewed_at_the_edge_and_refused_by_kind() {
     let s = Stack::start().await;
     let (id, access, refresh) = s.sign_up("carol").await;
     let uid: i64 = id.parse().unwrap();
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64;
+    let now = testkit::unix_now();
     // An access token of the same user, expired an hour ago.
     let stale = s.keys.issue(uid, 1, 1, now - 2 * 3600).access;
-    let code = |b: &serde_json::Value| b["base"]["code"].as_i64().unwrap();
 
     // Expired access + valid refresh: served, with a fresh Access-Token header.
     let (headers, body) = envelope(

@@ -2,4 +2,8 @@
 //! real services (see `stack.rs`).
 
 mod accounts;
+mod files;
+mod graphql;
+mod social;
 mod stack;
+mod videos;

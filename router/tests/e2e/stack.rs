@@ -26,7 +26,9 @@ pub struct Stack {
     pub http: Client,
     pub keys: TokenKeys,
     router: Child,
-    _services: Vec<Running>,
+    services: Vec<(&'static str, Running)>,
+    /// The router's configuration: the repository's file plus test-only settings.
+    _config: tempfile::NamedTempFile,
 }
 
 impl Drop for Stack {
@@ -61,11 +63,9 @@ impl Stack {
         let port = free_port();
         let base = format!("http://127.0.0.1:{port}");
         let dir = env!("CARGO_MANIFEST_DIR");
+        let config = test_config(dir);
         let router = Command::new(env!("CARGO_BIN_EXE_clipfed-router"))
-            .env(
-                "ROUTER_CONFIG_FILE_PATH",
-                format!("{dir}/router.config.yaml"),
-            )
+            .env("ROUTER_CONFIG_FILE_PATH", config.path())
             .env(
                 "SUPERGRAPH_FILE_PATH",
                 format!("{dir}/../schema/supergraph.graphql"),
@@ -109,7 +109,14 @@ impl Stack {
             )
             .unwrap(),
             router,
-            _services: vec![user, video, social, search, upload],
+            services: vec![
+                ("user", user),
+                ("video", video),
+                ("social", social),
+                ("search", search),
+                ("upload", upload),
+            ],
+            _config: config,
         };
         stack.wait_healthy().await;
         stack
@@ -127,11 +134,22 @@ impl Stack {
         panic!("the router did not become healthy at {}", self.base);
     }
 
+    /// The base URL of a service behind the router (tests that go around it).
+    pub fn service(&self, name: &str) -> &str {
+        &self
+            .services
+            .iter()
+            .find(|(n, _)| *n == name)
+            .unwrap_or_else(|| panic!("no service {name}"))
+            .1
+            .base
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
 
-    /// A multipart form request of `fields`.
+    /// A multipart form request of text `fields`.
     pub async fn form(
         &self,
         method: reqwest::Method,
@@ -143,6 +161,17 @@ impl Stack {
         for (k, v) in fields {
             form = form.text(k.to_string(), v.to_string());
         }
+        self.multipart(method, path, form, headers).await
+    }
+
+    /// A multipart request of a prepared `form` (files included).
+    pub async fn multipart(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        form: reqwest::multipart::Form,
+        headers: &[(&str, &str)],
+    ) -> Response {
         let mut req = self.http.request(method, self.url(path)).multipart(form);
         for (k, v) in headers {
             req = req.header(*k, *v);
@@ -207,6 +236,48 @@ pub async fn envelope(response: Response) -> (reqwest::header::HeaderMap, Value)
     assert_eq!(response.status(), 200, "REST answers are HTTP 200");
     let headers = response.headers().clone();
     (headers, response.json().await.expect("a JSON envelope"))
+}
+
+/// The envelope's `base.code`.
+pub fn code(body: &Value) -> i64 {
+    body["base"]["code"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("no base.code in {body}"))
+}
+
+/// An object's keys, sorted.
+pub fn keys_of(v: &Value) -> Vec<String> {
+    let mut k: Vec<String> = v
+        .as_object()
+        .unwrap_or_else(|| panic!("not an object: {v}"))
+        .keys()
+        .cloned()
+        .collect();
+    k.sort();
+    k
+}
+
+/// Field names, sorted (to compare with [`keys_of`]).
+pub fn sorted(fields: &[&str]) -> Vec<String> {
+    let mut k: Vec<String> = fields.iter().map(|s| s.to_string()).collect();
+    k.sort();
+    k
+}
+
+/// The repository's `router.config.yaml` plus what only tests enable: query plans in responses
+/// when asked for with `hive-expose-query-plan` (never in a deployment: plans describe the
+/// subgraphs).
+fn test_config(dir: &str) -> tempfile::NamedTempFile {
+    let mut text = std::fs::read_to_string(format!("{dir}/router.config.yaml"))
+        .expect("router.config.yaml is readable");
+    assert!(!text.contains("\nquery_planner:"), "the test setting would repeat a section");
+    text.push_str("\nquery_planner:\n  allow_expose: true\n");
+    let file = tempfile::Builder::new()
+        .suffix(".yaml")
+        .tempfile()
+        .expect("a temporary file");
+    std::fs::write(file.path(), text).expect("the test config is written");
+    file
 }
 
 fn free_port() -> u16 {

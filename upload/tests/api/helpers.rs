@@ -11,48 +11,10 @@ use kit::token::TokenKeys;
 use reqwest::{Client, Response};
 use secrecy::SecretString;
 use serde_json::{Value, json};
-use tokio::sync::oneshot;
+use testkit::service::{Running, start, start_on};
 
 pub const TUS: (&str, &str) = ("Tus-Resumable", "1.0.0");
 pub const MIB: usize = 1024 * 1024;
-
-/// A service started in this process; stops when dropped.
-pub struct Running {
-    pub base: String,
-    stop: Option<oneshot::Sender<()>>,
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-    }
-}
-
-async fn start<F, Fut>(run: F) -> Running
-where
-    F: FnOnce(tokio::net::TcpListener, oneshot::Receiver<()>) -> Fut,
-    Fut: std::future::Future<Output = ()> + Send + 'static,
-{
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    start_on(listener, run).await
-}
-
-async fn start_on<F, Fut>(listener: tokio::net::TcpListener, run: F) -> Running
-where
-    F: FnOnce(tokio::net::TcpListener, oneshot::Receiver<()>) -> Fut,
-    Fut: std::future::Future<Output = ()> + Send + 'static,
-{
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let (tx, rx) = oneshot::channel();
-    tokio::spawn(run(listener, rx));
-    testkit::wait_ready(&format!("{base}/readyz")).await;
-    Running {
-        base,
-        stop: Some(tx),
-    }
-}
 
 /// The video subgraph on its own database and topics.
 pub async fn video() -> Running {
@@ -315,29 +277,8 @@ pub fn location(res: &Response) -> String {
     header(res, "location")
 }
 
-pub fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
-}
 
-/// A fake MP4 of `len` bytes: a real `ftyp` box (what sniffing reads) then pseudo-random bytes.
-pub fn mp4(len: usize, seed: u64) -> Vec<u8> {
-    let mut out = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom".to_vec();
-    let mut x = seed
-        .wrapping_mul(6364136223846793005)
-        .wrapping_add(1442695040888963407)
-        | 1;
-    while out.len() < len {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        out.extend_from_slice(&x.to_le_bytes());
-    }
-    out.truncate(len);
-    out
-}
+pub use testkit::{mp4, unix_now};
 
 /// A small real PNG (1x1).
 pub fn png() -> Vec<u8> {

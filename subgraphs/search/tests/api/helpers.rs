@@ -113,11 +113,7 @@ impl TestApp {
 
     /// A valid access token of `user`.
     pub fn token(&self, user: i64) -> String {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_secs() as i64;
-        self.tokens.issue(user, 1, 1, now).access
+        self.tokens.issue(user, 1, 1, testkit::unix_now()).access
     }
 
     /// POSTs a multipart form of `files` (field `data`) to `path`; returns status and body.

@@ -4,13 +4,14 @@ use chrono::Utc;
 use kit::{AppError, ErrorCode};
 
 use super::{Accounts, Session, db, now};
-use crate::store::sessions;
+use crate::store::sessions::{self, SessionRow};
 use kit::token::{Kind, TokenError};
 
 impl Accounts {
-    /// Rotates a refresh token. A token that is not the session's current one has been used before:
-    /// the session is revoked, so a stolen token and its thief's successors all stop working.
-    pub async fn refresh(&self, refresh_token: &str) -> Result<Session, AppError> {
+    /// The live session a refresh token names, with its rotation id. A token that is not the
+    /// session's current one has been used before: the session is revoked, so a stolen token and
+    /// its thief's successors all stop working.
+    async fn current_session(&self, refresh_token: &str) -> Result<(SessionRow, i64), AppError> {
         let claims = self
             .keys
             .verify(refresh_token, Kind::Refresh)
@@ -30,27 +31,56 @@ impl Accounts {
         if session.revoked_at.is_some() {
             return Err(invalid());
         }
+        if session.current_jti != jti {
+            self.revoke_reused(&session).await?;
+            return Err(invalid());
+        }
+        Ok((session, jti))
+    }
+
+    async fn revoke_reused(&self, session: &SessionRow) -> Result<(), AppError> {
+        sessions::revoke(&self.pool, session.id, now())
+            .await
+            .map_err(db)?;
+        tracing::warn!(
+            user.id = session.user_id,
+            "refresh token reused; session revoked"
+        );
+        Ok(())
+    }
+
+    /// Rotates a refresh token (see [`Accounts::current_session`] for reuse).
+    pub async fn refresh(&self, refresh_token: &str) -> Result<Session, AppError> {
+        let (session, jti) = self.current_session(refresh_token).await?;
+        let invalid = || AppError::new(ErrorCode::RefreshTokenRevoked);
         let new_jti = kit::id::next_id();
         let expires = now() + chrono::Duration::seconds(self.keys.refresh_ttl_secs);
-        if session.current_jti != jti
-            || !sessions::rotate(&self.pool, sid, jti, new_jti, expires)
-                .await
-                .map_err(db)?
+        if !sessions::rotate(&self.pool, session.id, jti, new_jti, expires)
+            .await
+            .map_err(db)?
         {
-            sessions::revoke(&self.pool, sid, now()).await.map_err(db)?;
-            tracing::warn!(
-                user.id = session.user_id,
-                "refresh token reused; session revoked"
-            );
+            self.revoke_reused(&session).await?;
             return Err(invalid());
         }
         let user = self.user(session.user_id).await.map_err(|_| invalid())?;
         Ok(Session {
             tokens: self
                 .keys
-                .issue(user.id, sid, new_jti, Utc::now().timestamp()),
+                .issue(user.id, session.id, new_jti, Utc::now().timestamp()),
             user,
         })
+    }
+
+    /// A new access token from a live, current refresh token, which stays valid (the router's
+    /// double-token renewal: clients keep sending the refresh token they hold).
+    pub async fn renew_access(&self, refresh_token: &str) -> Result<String, AppError> {
+        let (session, _) = self.current_session(refresh_token).await?;
+        self.user(session.user_id)
+            .await
+            .map_err(|_| AppError::new(ErrorCode::RefreshTokenRevoked))?;
+        Ok(self
+            .keys
+            .issue_access(session.user_id, session.id, Utc::now().timestamp()))
     }
 
     /// Revokes the session of a refresh token (idempotent; an expired token still logs out).

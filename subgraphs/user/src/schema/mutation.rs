@@ -64,6 +64,18 @@ impl Mutation {
         Ok(payload(ctx, session))
     }
 
+    /// A new access token from a live refresh token, which stays valid (router only: its
+    /// double-token renewal of REST and GraphQL requests whose access token has expired).
+    /// `@inaccessible`: not part of the public supergraph; the router calls it on the subgraph.
+    #[graphql(inaccessible)]
+    async fn renew_access(&self, ctx: &Context<'_>, refresh_token: String) -> Result<String> {
+        caller(ctx).require_service("router")?;
+        Ok(ctx
+            .data_unchecked::<Accounts>()
+            .renew_access(&refresh_token)
+            .await?)
+    }
+
     /// Revokes the session of a refresh token.
     async fn logout(&self, ctx: &Context<'_>, refresh_token: String) -> Result<bool> {
         ctx.data_unchecked::<Accounts>()

@@ -1,0 +1,73 @@
+// The router load run (docs/performance.md): closed-loop HTTP load with autocannon against a running
+// `clipfed up` stack. It seeds a user and a few videos through the router, then measures, one after
+// the other with the same connections and duration:
+//   rest-feed      GET /video/feed through the router (REST facade: rewrite, plan, envelope)
+//   graphql-feed   the same fields as one GraphQL request through the router
+//   direct-feed    the same query straight at the video subgraph (no router): the baseline
+//   federated-feed the feed with each author's name, like and comment counts and isLiked (three subgraphs)
+// Usage: node load-router.mjs [router base] [video subgraph base] [seconds] [connections]
+// Prints one JSON object: per case, requests per second, latency p50/p99 (ms) and failures.
+import autocannon from 'autocannon';
+
+const [router = 'http://127.0.0.1:8100', video = 'http://127.0.0.1:8102', seconds = '15', connections = '16'] =
+  process.argv.slice(2);
+
+async function call(url, init) {
+  const res = await fetch(url, init);
+  return { headers: res.headers, body: await res.json() };
+}
+
+function form(fields) {
+  const f = new FormData();
+  for (const [k, v] of Object.entries(fields)) f.append(k, v);
+  return f;
+}
+
+// A user (new each run) and enough videos for a full feed page.
+const name = `load${Date.now() % 1e9}`;
+await call(`${router}/user/register`, { method: 'POST', body: form({ username: name, password: 'Load-pass-123' }) });
+const login = await call(`${router}/user/login`, { method: 'POST', body: form({ username: name, password: 'Load-pass-123' }) });
+const token = login.headers.get('access-token');
+if (!token) throw new Error(`login failed: ${JSON.stringify(login.body)}`);
+const mp4 = Buffer.concat([Buffer.from('00000018667479706d703432000000006d70343269736f6d', 'hex'), Buffer.alloc(4096, 7)]);
+for (let i = 0; i < 10; i++) {
+  const f = form({ title: `load video ${i}`, description: 'load run' });
+  f.append('data', new Blob([mp4]), 'clip.mp4');
+  const r = await call(`${router}/video/publish`, { method: 'POST', headers: { 'access-token': token }, body: f });
+  if (r.body.base.code !== 10000) throw new Error(`publish failed: ${JSON.stringify(r.body)}`);
+}
+
+const plain = 'query { feed(pageSize: 10) { items { id title description videoUrl coverUrl visitCount createdAt } } }';
+const federated =
+  'query { feed(pageSize: 10) { items { id title author { username } likeCount commentCount isLiked } } }';
+const post = (query) => ({
+  method: 'POST',
+  headers: { 'content-type': 'application/json', 'access-token': token },
+  body: JSON.stringify({ query }),
+});
+const cases = [
+  ['rest-feed', { url: `${router}/video/feed?page_size=10`, headers: { 'access-token': token } }],
+  ['graphql-feed', { url: `${router}/graphql`, ...post(plain) }],
+  ['direct-feed', { url: `${video}/graphql`, ...post(plain), headers: { 'content-type': 'application/json' } }],
+  ['federated-feed', { url: `${router}/graphql`, ...post(federated) }],
+];
+
+const report = { seconds: Number(seconds), connections: Number(connections), cases: {} };
+for (const [label, options] of cases) {
+  // A sample answer must be a success (REST failures are HTTP 200 with a code, so the load's
+  // status counts alone would not tell).
+  const sample = await call(options.url, { method: options.method ?? 'GET', headers: options.headers, body: options.body });
+  const ok = sample.body.base ? sample.body.base.code === 10000 : !sample.body.errors;
+  if (!ok) throw new Error(`${label}: ${JSON.stringify(sample.body).slice(0, 500)}`);
+  // One warm-up second, then the measured run.
+  await autocannon({ ...options, connections: Number(connections), duration: 1 });
+  const r = await autocannon({ ...options, connections: Number(connections), duration: Number(seconds) });
+  report.cases[label] = {
+    requests_per_second: r.requests.average,
+    p50_ms: r.latency.p50,
+    p99_ms: r.latency.p99,
+    failures: r.errors + r.timeouts + r.non2xx,
+  };
+  console.error(`${label}: ${r.requests.average} req/s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms`);
+}
+console.log(JSON.stringify(report, null, 2));
