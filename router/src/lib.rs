@@ -1,8 +1,10 @@
 //! clipfed's edge: a custom build of Hive Router (query planning and execution are Hive Router's)
 //! with one plugin, [`plugin::ClipfedPlugin`]: double-token auth, the west2 REST facade and the
-//! file-route pass-through. `router.config.yaml` configures both.
+//! file-route pass-through, plus [`codes`], which carries clipfed's numeric error codes across
+//! Hive Router. `router.config.yaml` configures both.
 
 pub mod auth;
+pub mod codes;
 pub mod config;
 pub mod plugin;
 pub mod proxy;

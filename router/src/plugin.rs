@@ -8,10 +8,16 @@ use hive_router::async_trait;
 use hive_router::ntex::http::body::{Body, ResponseBody};
 use hive_router::ntex::http::{Payload, Response, StatusCode, header};
 use hive_router::ntex::web::{DefaultError, WebRequest};
+use hive_router::plugins::hooks::on_graphql_error::{
+    OnGraphQLErrorHookPayload, OnGraphQLErrorHookResult,
+};
 use hive_router::plugins::hooks::on_http_request::{
     OnHttpRequestHookFuture, OnHttpRequestHookPayload, OnHttpRequestHookResult,
 };
 use hive_router::plugins::hooks::on_plugin_init::{OnPluginInitPayload, OnPluginInitResult};
+use hive_router::plugins::hooks::on_subgraph_http_request::{
+    OnSubgraphHttpRequestHookPayload, OnSubgraphHttpRequestHookResult,
+};
 use hive_router::plugins::plugin_trait::{EndHookPayload, RouterPlugin, StartHookPayload};
 use kit::caller::Caller;
 use kit::{AppError, ErrorCode};
@@ -52,6 +58,26 @@ impl RouterPlugin for ClipfedPlugin {
         payload: OnHttpRequestHookPayload<'req>,
     ) -> OnHttpRequestHookFuture<'req> {
         Box::pin(self.handle(payload))
+    }
+
+    async fn on_subgraph_http_request<'exec>(
+        &'exec self,
+        payload: OnSubgraphHttpRequestHookPayload<'exec>,
+    ) -> OnSubgraphHttpRequestHookResult<'exec> {
+        payload.on_end(|mut end| {
+            if let Some(body) = crate::codes::codes_to_strings(&end.response.body) {
+                end.response.body = body.into();
+            }
+            end.proceed()
+        })
+    }
+
+    fn on_graphql_error<'req>(
+        &'req self,
+        mut payload: OnGraphQLErrorHookPayload<'req>,
+    ) -> OnGraphQLErrorHookResult<'req> {
+        crate::codes::code_to_number(&mut payload.error);
+        payload.proceed()
     }
 }
 

@@ -153,7 +153,11 @@ async fn avatars_upload_and_are_found_by_image_search() {
     assert!(object.ends_with(".png"), "{avatar}");
     let (_, info) = envelope(s.get("/user/info", &auth).await).await;
     assert_eq!(
-        info["data"]["avatar_url"].as_str().unwrap().split('?').next(),
+        info["data"]["avatar_url"]
+            .as_str()
+            .unwrap()
+            .split('?')
+            .next(),
         Some(object.as_str())
     );
 
@@ -219,7 +223,11 @@ async fn avatars_upload_and_are_found_by_image_search() {
     }
     let (_, info) = envelope(s.get("/user/info", &auth).await).await;
     assert_eq!(
-        info["data"]["avatar_url"].as_str().unwrap().split('?').next(),
+        info["data"]["avatar_url"]
+            .as_str()
+            .unwrap()
+            .split('?')
+            .next(),
         Some(object.as_str()),
         "refused uploads left the avatar alone"
     );

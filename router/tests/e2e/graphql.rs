@@ -88,7 +88,11 @@ async fn a_feed_page_with_authors_counts_and_is_liked_is_one_request() {
     let plan = &planned["extensions"]["queryPlan"];
     let mut services = Vec::new();
     fetched_services(plan, &mut services);
-    assert_eq!(services.first().map(String::as_str), Some("video"), "{plan}");
+    assert_eq!(
+        services.first().map(String::as_str),
+        Some("video"),
+        "{plan}"
+    );
     for name in ["user", "social"] {
         assert_eq!(
             services.iter().filter(|s| *s == name).count(),
@@ -103,7 +107,9 @@ async fn a_feed_page_with_authors_counts_and_is_liked_is_one_request() {
 async fn graphql_carries_the_viewer_and_refuses_forged_headers_at_the_subgraph() {
     let s = Stack::start().await;
     let (alice, a, refresh) = s.sign_up("alice").await;
-    let me = s.graphql("{ me { id username } }", json!({}), &[("access-token", &a)]).await;
+    let me = s
+        .graphql("{ me { id username } }", json!({}), &[("access-token", &a)])
+        .await;
     assert_eq!(me["data"]["me"], json!({"id": alice, "username": "alice"}));
     // An expired access token with its refresh token: served, with the renewed token.
     let uid: i64 = alice.parse().unwrap();
@@ -122,7 +128,9 @@ async fn graphql_carries_the_viewer_and_refuses_forged_headers_at_the_subgraph()
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["data"]["me"]["id"], alice.as_str(), "{body}");
     assert!(renewed.is_some(), "a renewed Access-Token header");
-    let r = s.graphql("{ me { id } }", json!({}), &[("access-token", &stale)]).await;
+    let r = s
+        .graphql("{ me { id } }", json!({}), &[("access-token", &stale)])
+        .await;
     assert_eq!(testkit::error_code(&r), Some(10003), "{r}");
 
     // Straight to the user subgraph with a header signed by the wrong key: refused.
@@ -146,9 +154,7 @@ async fn graphql_carries_the_viewer_and_refuses_forged_headers_at_the_subgraph()
         .unwrap();
     assert_eq!(testkit::error_code(&direct), Some(10003), "{direct}");
     // And a REST action with a bad body type is refused before any subgraph sees it.
-    let r = s
-        .form(Method::POST, "/user/register", &[], &[])
-        .await;
+    let r = s.form(Method::POST, "/user/register", &[], &[]).await;
     assert_eq!(code(&envelope(r).await.1), 10002);
 }
 
@@ -170,7 +176,11 @@ async fn the_graphql_http_audit_passes_every_must_through_the_router() {
         .output()
         .await
         .expect("node runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let report: Value = serde_json::from_slice(&out.stdout).expect("the audit prints JSON");
     let results = report["results"].as_array().unwrap();
     assert!(results.len() > 50, "only {} checks ran", results.len());

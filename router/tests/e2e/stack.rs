@@ -270,7 +270,10 @@ pub fn sorted(fields: &[&str]) -> Vec<String> {
 fn test_config(dir: &str) -> tempfile::NamedTempFile {
     let mut text = std::fs::read_to_string(format!("{dir}/router.config.yaml"))
         .expect("router.config.yaml is readable");
-    assert!(!text.contains("\nquery_planner:"), "the test setting would repeat a section");
+    assert!(
+        !text.contains("\nquery_planner:"),
+        "the test setting would repeat a section"
+    );
     text.push_str("\nquery_planner:\n  allow_expose: true\n");
     let file = tempfile::Builder::new()
         .suffix(".yaml")

@@ -50,7 +50,10 @@ async fn published_videos_appear_in_the_feed_lists_ranking_and_search() {
     let s = Stack::start().await;
     let (alice, access, _) = s.sign_up("alice_cat").await;
     let (_, other, _) = s.sign_up("bob").await;
-    for (i, title) in ["猫咪 cat video", "dog clip", "第三个 cat"].iter().enumerate() {
+    for (i, title) in ["猫咪 cat video", "dog clip", "第三个 cat"]
+        .iter()
+        .enumerate()
+    {
         let body = publish(&s, &access, title, i as u64).await;
         assert_eq!(body, json!({"base": {"code": 10000, "msg": "success"}}));
     }
@@ -103,7 +106,11 @@ async fn published_videos_appear_in_the_feed_lists_ranking_and_search() {
     assert_eq!(keys_of(&feed["data"]), sorted(&["items"]));
     assert_eq!(feed["data"]["items"].as_array().unwrap().len(), 4);
     let future = 4_102_444_800_000_i64; // 2100-01-01
-    let (_, none) = envelope(s.get(&format!("/video/feed?latest_time={future}"), &[]).await).await;
+    let (_, none) = envelope(
+        s.get(&format!("/video/feed?latest_time={future}"), &[])
+            .await,
+    )
+    .await;
     assert_eq!(none["data"], json!({"items": []}));
 
     // V4: visits (GraphQL) rank the popular list.
@@ -124,48 +131,47 @@ async fn published_videos_appear_in_the_feed_lists_ranking_and_search() {
     })
     .await;
 
-    // V5: keywords AND username substring AND dates, with totals (indexed from events).
-    testkit::eventually(20, "search finds both cat videos", || async {
-        let (_, found) = envelope(
-            s.form(Method::POST, "/video/search", &[("keywords", "cat")], &[])
-                .await,
-        )
-        .await;
-        found["data"]["total"] == 2
+    // V5: keywords AND username substring AND dates, with totals (indexed from the video and
+    // user events, which may arrive in either order).
+    const COMBINED: &[(&str, &str)] = &[
+        ("keywords", "cat"),
+        ("username", "ice_c"),
+        ("page_size", "1"),
+        ("from_date", "0"),
+        ("to_date", "4102444800000"),
+    ];
+    let search = |fields: &'static [(&'static str, &'static str)]| {
+        let s = &s;
+        async move {
+            envelope(s.form(Method::POST, "/video/search", fields, &[]).await)
+                .await
+                .1
+        }
+    };
+    testkit::eventually(20, "search finds both cat videos of alice_cat", || async {
+        search(COMBINED).await["data"]["total"] == 2
     })
     .await;
-    let (_, found) = envelope(
-        s.form(
-            Method::POST,
-            "/video/search",
-            &[
-                ("keywords", "cat"),
-                ("username", "ice_c"),
-                ("page_size", "1"),
-                ("from_date", "0"),
-                ("to_date", &future.to_string()),
-            ],
-            &[],
-        )
-        .await,
-    )
-    .await;
+    let found = search(COMBINED).await;
     assert_eq!(keys_of(&found["data"]), sorted(&["items", "total"]));
-    assert_eq!(found["data"]["total"], 2);
+    assert_eq!(found["data"]["total"], 2, "{found}");
     assert_eq!(found["data"]["items"].as_array().unwrap().len(), 1);
     assert_eq!(keys_of(&found["data"]["items"][0]), sorted(&VIDEO_FIELDS));
-    let (_, keyword) = envelope(
-        s.form(Method::POST, "/video/search", &[("keyword", "猫咪")], &[])
-            .await,
-    )
-    .await;
-    assert_eq!(keyword["data"]["total"], 1, "`keyword` is read too");
-    let (_, nobody) = envelope(
-        s.form(Method::POST, "/video/search", &[("username", "bob")], &[])
-            .await,
-    )
-    .await;
-    assert_eq!(nobody["data"]["total"], 1, "empty keywords: no keyword filter");
+    assert_eq!(
+        search(&[("keyword", "猫咪")]).await["data"]["total"],
+        1,
+        "`keyword` is read too"
+    );
+    assert_eq!(
+        search(&[("username", "bob")]).await["data"]["total"],
+        1,
+        "empty keywords: no keyword filter"
+    );
+    assert_eq!(
+        search(&[("keywords", "cat"), ("username", "bob")]).await["data"],
+        json!({"items": [], "total": 0}),
+        "every condition must hold"
+    );
 }
 
 fn items_titled(page: &Value, title: &str) -> String {
@@ -205,7 +211,10 @@ async fn video_routes_refuse_bad_input_and_change_nothing() {
         }
     };
     assert_eq!(search(&[("from_date", "abc")]).await, 10002);
-    assert_eq!(search(&[("from_date", "20"), ("to_date", "10")]).await, 10002);
+    assert_eq!(
+        search(&[("from_date", "20"), ("to_date", "10")]).await,
+        10002
+    );
     assert_eq!(search(&[("page_size", "-3")]).await, 10002);
 
     // V2 through the pass-through: no token, a garbage token, not a video, no title.
@@ -218,11 +227,7 @@ async fn video_routes_refuse_bad_input_and_change_nothing() {
             10008,
         ),
         (Some(&access), video_form(testkit::mp4(2000, 1), ""), 10002),
-        (
-            Some(&access),
-            Form::new().text("title", "no file"),
-            10002,
-        ),
+        (Some(&access), Form::new().text("title", "no file"), 10002),
     ];
     for (i, (token, form, want)) in cases.into_iter().enumerate() {
         let headers: Vec<(&str, &str)> = token.map(|t| ("access-token", t)).into_iter().collect();
@@ -232,5 +237,9 @@ async fn video_routes_refuse_bad_input_and_change_nothing() {
         assert_eq!(code(&envelope(res).await.1), want, "case {i}");
     }
     let (_, page) = envelope(s.get(&format!("/video/list?user_id={alice}"), &[]).await).await;
-    assert_eq!(page["data"], json!({"items": [], "total": 0}), "nothing was recorded");
+    assert_eq!(
+        page["data"],
+        json!({"items": [], "total": 0}),
+        "nothing was recorded"
+    );
 }

@@ -277,7 +277,6 @@ pub fn location(res: &Response) -> String {
     header(res, "location")
 }
 
-
 pub use testkit::{mp4, unix_now};
 
 /// A small real PNG (1x1).

@@ -174,23 +174,44 @@ async fn renew_access_is_for_the_router_only_and_keeps_the_refresh_token() {
     let access = renewed["data"]["renewAccess"].as_str().expect("renewed");
     let claims = app.token_keys().verify(access, Kind::Access).unwrap();
     let again = app.gql_as(&router, renew, json!({"t": r1})).await;
-    assert!(again["data"]["renewAccess"].is_string(), "the refresh token stays valid");
+    assert!(
+        again["data"]["renewAccess"].is_string(),
+        "the refresh token stays valid"
+    );
     // Bad input: an access token, garbage, the wrong type.
-    assert_eq!(code(&app.gql_as(&router, renew, json!({"t": access})).await), Some(10003));
-    assert_eq!(code(&app.gql_as(&router, renew, json!({"t": "x.y.z"})).await), Some(10003));
+    assert_eq!(
+        code(&app.gql_as(&router, renew, json!({"t": access})).await),
+        Some(10003)
+    );
+    assert_eq!(
+        code(&app.gql_as(&router, renew, json!({"t": "x.y.z"})).await),
+        Some(10003)
+    );
     assert!(app.gql_as(&router, renew, json!({"t": 5})).await["errors"].is_array());
     // A rotated-away token is reuse: refused, and the session is revoked.
     let r2 = app.refresh(&r1).await["data"]["refreshTokens"]["refreshToken"]
         .as_str()
         .unwrap()
         .to_owned();
-    assert_eq!(code(&app.gql_as(&router, renew, json!({"t": r1})).await), Some(11006));
-    assert_eq!(code(&app.gql_as(&router, renew, json!({"t": r2})).await), Some(11006));
+    assert_eq!(
+        code(&app.gql_as(&router, renew, json!({"t": r1})).await),
+        Some(11006)
+    );
+    assert_eq!(
+        code(&app.gql_as(&router, renew, json!({"t": r2})).await),
+        Some(11006)
+    );
     // Logged out: refused.
     let (_, r3) = signed_in(&app, "rolf").await;
-    app.gql("mutation($t: String!) { logout(refreshToken: $t) }", json!({"t": r3}))
-        .await;
-    assert_eq!(code(&app.gql_as(&router, renew, json!({"t": r3})).await), Some(11006));
+    app.gql(
+        "mutation($t: String!) { logout(refreshToken: $t) }",
+        json!({"t": r3}),
+    )
+    .await;
+    assert_eq!(
+        code(&app.gql_as(&router, renew, json!({"t": r3})).await),
+        Some(11006)
+    );
     assert!(!claims.sub.is_empty());
     app.cleanup().await;
 }
