@@ -138,10 +138,10 @@ impl ClipfedPlugin {
         viewer: &Viewer,
     ) -> Vec<(&'static str, String)> {
         let mut out = Vec::with_capacity(2);
-        if let Some(id) = viewer.id() {
-            if let Some(v) = self.edge.sign(&Caller::User(id)) {
-                out.push((kit::caller::HEADER, v));
-            }
+        if let Some(id) = viewer.id()
+            && let Some(v) = self.edge.sign(&Caller::User(id))
+        {
+            out.push((kit::caller::HEADER, v));
         }
         if let Some(addr) = req.peer_addr() {
             out.push((kit::caller::CLIENT_HEADER, self.edge.sign_client(addr.ip())));

@@ -114,6 +114,9 @@ async fn official_tus_clients_upload_through_the_router() {
     assert_eq!(r.headers()["tus-version"], "1.0.0");
 }
 
+/// A refused file request: method, path, form, headers, the code it gets.
+type RefusedCase<'a> = (Method, &'a str, Form, &'a [(&'a str, &'a str)], i64);
+
 fn image_form(bytes: Vec<u8>, name: &str) -> Form {
     Form::new().part("data", Part::bytes(bytes).file_name(name.to_owned()))
 }
@@ -180,7 +183,7 @@ async fn avatars_upload_and_are_found_by_image_search() {
     .await;
 
     // Bad input: no token, not an image, an empty file, no file.
-    let cases: Vec<(Method, &str, Form, &[(&str, &str)], i64)> = vec![
+    let cases: Vec<RefusedCase> = vec![
         (
             Method::PUT,
             "/user/avatar/upload",

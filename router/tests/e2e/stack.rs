@@ -124,10 +124,10 @@ impl Stack {
 
     async fn wait_healthy(&self) {
         for _ in 0..300 {
-            if let Ok(r) = self.http.get(format!("{}/health", self.base)).send().await {
-                if r.status().is_success() {
-                    return;
-                }
+            if let Ok(r) = self.http.get(format!("{}/health", self.base)).send().await
+                && r.status().is_success()
+            {
+                return;
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
