@@ -1,10 +1,11 @@
 // The router load run (docs/performance.md): closed-loop HTTP load with autocannon against a running
 // `clipfed up` stack. It seeds a user and a few videos through the router, then measures, one after
 // the other with the same connections and duration:
-//   rest-feed      GET /video/feed through the router (REST facade: rewrite, plan, envelope)
-//   graphql-feed   the same fields as one GraphQL request through the router
-//   direct-feed    the same query straight at the video subgraph (no router): the baseline
-//   federated-feed the feed with each author's name, like and comment counts and isLiked (three subgraphs)
+//   rest-feed          GET /video/feed through the router (REST facade: rewrite, plan, envelope)
+//   graphql-feed       the same operation as one GraphQL request through the router
+//   router-video-only  a feed of the video subgraph's own fields, through the router
+//   direct-video-only  that query straight at the video subgraph: the router's overhead is the gap
+//   federated-feed     the feed with each author's name, like and comment counts and isLiked
 // Usage: node load-router.mjs [router base] [video subgraph base] [seconds] [connections]
 // Prints one JSON object: per case, requests per second, latency p50/p99 (ms) and failures.
 import autocannon from 'autocannon';
@@ -37,7 +38,12 @@ for (let i = 0; i < 10; i++) {
   if (r.body.base.code !== 10000) throw new Error(`publish failed: ${JSON.stringify(r.body)}`);
 }
 
-const plain = 'query { feed(pageSize: 10) { items { id title description videoUrl coverUrl visitCount createdAt } } }';
+// What V1 asks for (router/src/rest/table.rs): the video's own fields plus its author id and the
+// like and comment counters of the social subgraph.
+const v1 =
+  'query { feed(pageSize: 10) { items { id author { id } videoUrl coverUrl title description visitCount likeCount commentCount createdAt updatedAt deletedAt } } }';
+// The video subgraph's own fields only: the same query can go to the router or straight to it.
+const videoOnly = 'query { feed(pageSize: 10) { items { id title description videoUrl coverUrl visitCount createdAt } } }';
 const federated =
   'query { feed(pageSize: 10) { items { id title author { username } likeCount commentCount isLiked } } }';
 const post = (query) => ({
@@ -47,8 +53,9 @@ const post = (query) => ({
 });
 const cases = [
   ['rest-feed', { url: `${router}/video/feed?page_size=10`, headers: { 'access-token': token } }],
-  ['graphql-feed', { url: `${router}/graphql`, ...post(plain) }],
-  ['direct-feed', { url: `${video}/graphql`, ...post(plain), headers: { 'content-type': 'application/json' } }],
+  ['graphql-feed', { url: `${router}/graphql`, ...post(v1) }],
+  ['router-video-only', { url: `${router}/graphql`, ...post(videoOnly) }],
+  ['direct-video-only', { url: `${video}/graphql`, ...post(videoOnly), headers: { 'content-type': 'application/json' } }],
   ['federated-feed', { url: `${router}/graphql`, ...post(federated) }],
 ];
 

@@ -151,9 +151,6 @@ pub fn start(paths: &Paths, service: &Service) -> anyhow::Result<()> {
             paths.log(service.name).display()
         );
     }
-    step.done(&format!(
-        "pid {pid}, GraphQL at http://127.0.0.1:{}/graphql",
-        service.port
-    ));
+    step.done(&format!("pid {pid}, http://127.0.0.1:{}", service.port));
     Ok(())
 }

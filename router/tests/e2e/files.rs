@@ -117,6 +117,21 @@ async fn official_tus_clients_upload_through_the_router() {
 /// A refused file request: method, path, form, headers, the code it gets.
 type RefusedCase<'a> = (Method, &'a str, Form, &'a [(&'a str, &'a str)], i64);
 
+impl Stack {
+    /// U7 with `bytes` as the query image; the envelope.
+    async fn image_search(&self, bytes: Vec<u8>, name: &str) -> Value {
+        let r = self
+            .multipart(
+                Method::POST,
+                "/user/image/search",
+                image_form(bytes, name),
+                &[],
+            )
+            .await;
+        envelope(r).await.1
+    }
+}
+
 fn image_form(bytes: Vec<u8>, name: &str) -> Form {
     Form::new().part("data", Part::bytes(bytes).file_name(name.to_owned()))
 }
@@ -129,15 +144,7 @@ async fn avatars_upload_and_are_found_by_image_search() {
     let picture = testkit::pictures::png(&testkit::pictures::picture(7, 96, 96));
 
     // U7 before anything is indexed.
-    let r = s
-        .multipart(
-            Method::POST,
-            "/user/image/search",
-            image_form(picture.clone(), "q.png"),
-            &[],
-        )
-        .await;
-    assert_eq!(code(&envelope(r).await.1), 16002);
+    assert_eq!(code(&s.image_search(picture.clone(), "q.png").await), 16002);
 
     // U4: the caller's User, with the new avatar.
     let r = s
@@ -167,15 +174,7 @@ async fn avatars_upload_and_are_found_by_image_search() {
     // U7: the avatar is indexed from its event, then found from a re-encoded copy.
     let query = testkit::pictures::jpeg(&testkit::pictures::picture(7, 96, 96), 60);
     testkit::eventually(30, "image search finds the avatar", || async {
-        let r = s
-            .multipart(
-                Method::POST,
-                "/user/image/search",
-                image_form(query.clone(), "q.jpg"),
-                &[],
-            )
-            .await;
-        let (_, body) = envelope(r).await;
+        let body = s.image_search(query.clone(), "q.jpg").await;
         body["data"]
             .as_str()
             .is_some_and(|url| url.split('?').next() == Some(object.as_str()))

@@ -74,17 +74,9 @@ async fn a_feed_page_with_authors_counts_and_is_liked_is_one_request() {
 
     // The plan: the router fetches the feed from video, then authors from user and counters from
     // social as entity fetches; there is no other path between subgraphs.
-    let planned: Value = s
-        .http
-        .post(s.url("/graphql"))
-        .header("hive-expose-query-plan", "true")
-        .json(&json!({"query": FEED}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let planned = s
+        .graphql(FEED, json!({}), &[("hive-expose-query-plan", "true")])
+        .await;
     let plan = &planned["extensions"]["queryPlan"];
     let mut services = Vec::new();
     fetched_services(plan, &mut services);
@@ -141,17 +133,14 @@ async fn graphql_carries_the_viewer_and_refuses_forged_headers_at_the_subgraph()
             std::time::Duration::from_secs(60),
         )
         .unwrap();
-    let direct: Value = s
-        .http
-        .post(format!("{}/graphql", s.service("user")))
-        .header(kit::caller::HEADER, forged)
-        .json(&json!({"query": "{ me { id } }"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let direct = s
+        .graphql_at(
+            &format!("{}/graphql", s.service("user")),
+            "{ me { id } }",
+            json!({}),
+            &[(kit::caller::HEADER, &forged)],
+        )
+        .await;
     assert_eq!(testkit::error_code(&direct), Some(10003), "{direct}");
     // And a REST action with a bad body type is refused before any subgraph sees it.
     let r = s.form(Method::POST, "/user/register", &[], &[]).await;

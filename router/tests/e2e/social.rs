@@ -39,16 +39,15 @@ impl Stack {
         .1
     }
 
-    /// Like [`Stack::act`], retried while the social service has not yet heard (through Kafka) of
-    /// the user or video the action names.
-    async fn act_once_known(
-        &self,
-        method: Method,
-        path: &str,
-        fields: &[(&str, &str)],
-        access: &str,
-    ) -> Value {
-        once_known(|| self.act(method.clone(), path, fields, access)).await
+    /// S1 as the holder of `access`: `action` "0" follows `whom`, "1" unfollows.
+    async fn relation(&self, access: &str, whom: &str, action: &str) -> Value {
+        self.act(
+            Method::POST,
+            "/relation/action",
+            &[("to_user_id", whom), ("action_type", action)],
+            access,
+        )
+        .await
     }
 
     /// A GET's envelope, with `access` when given.
@@ -104,14 +103,8 @@ async fn likes_and_comment_trees_follow_the_contract() {
             )
         }
     };
-    let first = s
-        .act_once_known(
-            Method::POST,
-            "/like/action",
-            &[("video_id", &video), ("action_type", "1")],
-            &b,
-        )
-        .await;
+    let like_it = [("video_id", video.as_str()), ("action_type", "1")];
+    let first = once_known(|| s.act(Method::POST, "/like/action", &like_it, &b)).await;
     assert_eq!(code(&first), 10000, "{first}");
     assert_eq!(like("1").await, 13002);
     let liked = once_known(|| s.read("/like/list", Some(&b))).await;
@@ -213,27 +206,10 @@ async fn follows_followers_and_friends_have_totals() {
     let (carol, c, _) = s.sign_up("carol").await;
     let follow = |who: &str, whom: &str, action: &'static str| {
         let (s, who, whom) = (&s, who.to_owned(), whom.to_owned());
-        async move {
-            code(
-                &s.act(
-                    Method::POST,
-                    "/relation/action",
-                    &[("to_user_id", &whom), ("action_type", action)],
-                    &who,
-                )
-                .await,
-            )
-        }
+        async move { code(&s.relation(&who, &whom, action).await) }
     };
     for whom in [&bob, &carol] {
-        let first = s
-            .act_once_known(
-                Method::POST,
-                "/relation/action",
-                &[("to_user_id", whom), ("action_type", "0")],
-                &a,
-            )
-            .await;
+        let first = once_known(|| s.relation(&a, whom, "0")).await;
         assert_eq!(code(&first), 10000, "{first}");
     }
     assert_eq!(follow(&b, &alice, "0").await, 10000);
@@ -279,24 +255,9 @@ async fn social_routes_refuse_bad_input_and_change_nothing() {
     let (bob, _, _) = s.sign_up("bob").await;
     // Once the social service knows bob (and alice, registered before him), codes below are the
     // inputs' own, not "not heard of yet".
-    let known = s
-        .act_once_known(
-            Method::POST,
-            "/relation/action",
-            &[("to_user_id", &bob), ("action_type", "0")],
-            &a,
-        )
-        .await;
+    let known = once_known(|| s.relation(&a, &bob, "0")).await;
     assert_eq!(code(&known), 10000, "{known}");
-    let undo = s
-        .act(
-            Method::POST,
-            "/relation/action",
-            &[("to_user_id", &bob), ("action_type", "1")],
-            &a,
-        )
-        .await;
-    assert_eq!(code(&undo), 10000);
+    assert_eq!(code(&s.relation(&a, &bob, "1").await), 10000);
     let act = |path: &'static str, fields: &'static [(&'static str, &'static str)]| {
         let (s, a) = (&s, &a);
         async move { code(&s.act(Method::POST, path, fields, a).await) }
