@@ -1,4 +1,5 @@
-//! U1-U3 and the token rules of the contract, through the router.
+//! U1-U3, U5, U6, the token rules of the contract and the `/auth/refresh` and `/auth/logout`
+//! extensions, through the router.
 
 use reqwest::Method;
 use serde_json::json;
@@ -198,4 +199,136 @@ async fn unknown_routes_wrong_methods_and_forged_callers_are_refused() {
         .graphql("{ me { id } }", json!({}), &[("x-clipfed-caller", &forged)])
         .await;
     assert_eq!(me["errors"][0]["extensions"]["code"], 10003, "{me}");
+}
+
+#[tokio::test]
+async fn mfa_binding_and_token_refresh_follow_the_contract() {
+    let s = Stack::start().await;
+    let (_, access, refresh) = s.sign_up("erin").await;
+    let auth = [("access-token", access.as_str())];
+
+    // U5: a secret and its QR code as a PNG data URL; it needs a user.
+    let (_, offer) = envelope(s.get("/auth/mfa/qrcode", &auth).await).await;
+    assert_eq!(code(&offer), 10000, "{offer}");
+    assert_eq!(keys_of(&offer["data"]), sorted(&["secret", "qrcode"]));
+    assert!(
+        offer["data"]["qrcode"]
+            .as_str()
+            .unwrap()
+            .starts_with("data:image/png;base64,")
+    );
+    assert_eq!(
+        code(&envelope(s.get("/auth/mfa/qrcode", &[]).await).await.1),
+        10003
+    );
+    let secret = offer["data"]["secret"].as_str().unwrap().to_owned();
+    let totp = user::domain::mfa::MfaSecret::from_base32(&secret).unwrap();
+    let now = testkit::unix_now() as u64;
+
+    // U6: missing, wrong, and no token are refused; the login stays code-free until a bind works.
+    let bind = |fields: Vec<(&'static str, String)>, headers: &'static str| {
+        let (s, access) = (&s, access.clone());
+        async move {
+            let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let headers: Vec<(&str, &str)> = match headers {
+                "token" => vec![("access-token", access.as_str())],
+                _ => vec![],
+            };
+            code(
+                &envelope(
+                    s.form(Method::POST, "/auth/mfa/bind", &fields, &headers)
+                        .await,
+                )
+                .await
+                .1,
+            )
+        }
+    };
+    assert_eq!(bind(vec![("secret", secret.clone())], "token").await, 10002);
+    assert_eq!(
+        bind(
+            vec![("secret", secret.clone()), ("code", "000000x".into())],
+            "token"
+        )
+        .await,
+        11005
+    );
+    let good = totp.code_at(now - 30);
+    assert_eq!(
+        bind(
+            vec![("secret", secret.clone()), ("code", good.clone())],
+            "none"
+        )
+        .await,
+        10003
+    );
+    let login = |code_field: Option<String>| {
+        let s = &s;
+        async move {
+            let mut fields = vec![
+                ("username", "erin".to_owned()),
+                ("password", "passw0rd!".to_owned()),
+            ];
+            fields.extend(code_field.map(|c| ("code", c)));
+            let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            envelope(s.form(Method::POST, "/user/login", &fields, &[]).await).await
+        }
+    };
+    assert_eq!(code(&login(None).await.1), 10000, "no MFA bound yet");
+    assert_eq!(
+        bind(vec![("secret", secret.clone()), ("code", good)], "token").await,
+        10000
+    );
+    assert_eq!(code(&login(None).await.1), 11004, "now a code is required");
+    let (headers, body) = login(Some(totp.code_at(now))).await;
+    assert_eq!(code(&body), 10000, "{body}");
+    assert!(headers.get("access-token").is_some() && headers.get("refresh-token").is_some());
+
+    // The refresh extension: new tokens in the headers, the old refresh token is spent (reuse
+    // revokes the session), and a missing one is a parameter error.
+    let (headers, body) = envelope(
+        s.form(
+            Method::POST,
+            "/auth/refresh",
+            &[],
+            &[("refresh-token", &refresh)],
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(body, json!({"base": {"code": 10000, "msg": "success"}}));
+    let rotated = headers["refresh-token"].to_str().unwrap().to_owned();
+    assert_ne!(rotated, refresh);
+    assert!(
+        s.keys
+            .verify(
+                headers["access-token"].to_str().unwrap(),
+                kit::token::Kind::Access
+            )
+            .is_ok()
+    );
+    let (_, reuse) = envelope(
+        s.form(
+            Method::POST,
+            "/auth/refresh",
+            &[("refresh_token", &refresh)],
+            &[],
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(code(&reuse), 11006);
+    let (_, after) = envelope(
+        s.form(
+            Method::POST,
+            "/auth/refresh",
+            &[("refresh_token", &rotated)],
+            &[],
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(code(&after), 11006, "reuse revoked the whole session");
+    let (_, missing) = envelope(s.form(Method::POST, "/auth/refresh", &[], &[]).await).await;
+    assert_eq!(code(&missing), 10002);
 }
