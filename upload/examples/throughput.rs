@@ -43,7 +43,7 @@ async fn main() -> anyhow::Result<()> {
     }
     let keys =
         kit::token::TokenKeys::new(&config.auth.jwt_key, 3600, 3600).map_err(anyhow::Error::msg)?;
-    let data = bytes::Bytes::from(payload(len));
+    let data = bytes::Bytes::from(testkit::mp4(len, 1));
 
     let direct = direct_multipart(&config, data.clone(), config.limits.part_size as usize).await?;
     println!(
@@ -132,18 +132,4 @@ async fn tus_upload(
         res.text().await?
     );
     Ok(())
-}
-
-/// An MP4 header followed by pseudo-random bytes.
-fn payload(len: usize) -> Vec<u8> {
-    let mut out = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom".to_vec();
-    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
-    while out.len() < len {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        out.extend_from_slice(&x.to_le_bytes());
-    }
-    out.truncate(len);
-    out
 }

@@ -130,6 +130,13 @@ impl Stack {
             .await;
         envelope(r).await.1
     }
+
+    /// The caller's avatar URL from U3, without its presigning query.
+    async fn avatar_object(&self, access: &str) -> String {
+        let (_, info) = envelope(self.get("/user/info", &[("access-token", access)]).await).await;
+        let url = info["data"]["avatar_url"].as_str().unwrap_or_default();
+        url.split('?').next().unwrap_or_default().to_owned()
+    }
 }
 
 fn image_form(bytes: Vec<u8>, name: &str) -> Form {
@@ -161,15 +168,7 @@ async fn avatars_upload_and_are_found_by_image_search() {
     let avatar = body["data"]["avatar_url"].as_str().unwrap().to_owned();
     let object = avatar.split('?').next().unwrap().to_owned();
     assert!(object.ends_with(".png"), "{avatar}");
-    let (_, info) = envelope(s.get("/user/info", &auth).await).await;
-    assert_eq!(
-        info["data"]["avatar_url"]
-            .as_str()
-            .unwrap()
-            .split('?')
-            .next(),
-        Some(object.as_str())
-    );
+    assert_eq!(s.avatar_object(&access).await, object);
 
     // U7: the avatar is indexed from its event, then found from a re-encoded copy.
     let query = testkit::pictures::jpeg(&testkit::pictures::picture(7, 96, 96), 60);
@@ -223,14 +222,9 @@ async fn avatars_upload_and_are_found_by_image_search() {
         let r = s.multipart(method, path, form, headers).await;
         assert_eq!(code(&envelope(r).await.1), want, "case {i}: {path}");
     }
-    let (_, info) = envelope(s.get("/user/info", &auth).await).await;
     assert_eq!(
-        info["data"]["avatar_url"]
-            .as_str()
-            .unwrap()
-            .split('?')
-            .next(),
-        Some(object.as_str()),
+        s.avatar_object(&access).await,
+        object,
         "refused uploads left the avatar alone"
     );
 }
