@@ -57,6 +57,52 @@ pub fn embed_model() -> std::path::PathBuf {
     path
 }
 
+/// One check of the `graphql-http` server audit, as "NAME [status]: reason".
+pub struct AuditCheck {
+    /// The audit's own name, which starts with MUST, SHOULD or MAY.
+    pub name: String,
+    pub ok: bool,
+    pub line: String,
+}
+
+/// Runs every server check of the `graphql-http` audit (npm, `tools/node`, installed by the test
+/// command) against the GraphQL endpoint `url`; panics when the tool is missing or ran too few checks.
+pub async fn graphql_audit(url: &str) -> Vec<AuditCheck> {
+    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tools/node");
+    assert!(
+        dir.join("node_modules/graphql-http").is_dir(),
+        "graphql-http is not installed in tools/node: run the tests with `cargo run -p clipfed -- test`"
+    );
+    let out = tokio::process::Command::new("node")
+        .current_dir(&dir)
+        .arg("graphql-http-audit.mjs")
+        .arg(url)
+        .output()
+        .await
+        .expect("node runs");
+    assert!(
+        out.status.success(),
+        "audit script failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value =
+        serde_json::from_slice(&out.stdout).expect("the audit prints JSON");
+    let results = report["results"].as_array().expect("a results array");
+    assert!(
+        results.len() > 50,
+        "the audit ran only {} checks",
+        results.len()
+    );
+    results
+        .iter()
+        .map(|r| AuditCheck {
+            name: r["name"].as_str().unwrap_or_default().to_owned(),
+            ok: r["status"] == "ok",
+            line: format!("{} [{}]: {}", r["name"], r["status"], r["reason"]),
+        })
+        .collect()
+}
+
 /// The `clipfed` binary, built by `cargo run -p clipfed -- test` before it runs the tests.
 pub fn clipfed_binary() -> std::path::PathBuf {
     let target = std::env::var("CARGO_TARGET_DIR")
