@@ -57,6 +57,26 @@ pub fn embed_model() -> std::path::PathBuf {
     path
 }
 
+/// The repository's `tools/` folder (Node and Python tools the test command installs).
+pub fn tools_dir() -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tools")
+}
+
+/// Runs a tool that prints one JSON value (a tus client, the audit) and returns that value;
+/// panics with its output when it fails. `what` names the tool in the message.
+pub async fn run_json(cmd: &mut tokio::process::Command, what: &str) -> serde_json::Value {
+    let out = cmd.output().await.unwrap_or_else(|e| {
+        panic!("{what} does not run ({e}); `cargo run -p clipfed -- test` installs it")
+    });
+    assert!(
+        out.status.success(),
+        "{what} failed: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{what} printed no JSON"))
+}
+
 /// One check of the `graphql-http` server audit, as "NAME [status]: reason".
 pub struct AuditCheck {
     /// The audit's own name, which starts with MUST, SHOULD or MAY.
@@ -68,25 +88,19 @@ pub struct AuditCheck {
 /// Runs every server check of the `graphql-http` audit (npm, `tools/node`, installed by the test
 /// command) against the GraphQL endpoint `url`; panics when the tool is missing or ran too few checks.
 pub async fn graphql_audit(url: &str) -> Vec<AuditCheck> {
-    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tools/node");
+    let dir = tools_dir().join("node");
     assert!(
         dir.join("node_modules/graphql-http").is_dir(),
         "graphql-http is not installed in tools/node: run the tests with `cargo run -p clipfed -- test`"
     );
-    let out = tokio::process::Command::new("node")
-        .current_dir(&dir)
-        .arg("graphql-http-audit.mjs")
-        .arg(url)
-        .output()
-        .await
-        .expect("node runs");
-    assert!(
-        out.status.success(),
-        "audit script failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report: serde_json::Value =
-        serde_json::from_slice(&out.stdout).expect("the audit prints JSON");
+    let report = run_json(
+        tokio::process::Command::new("node")
+            .current_dir(&dir)
+            .arg("graphql-http-audit.mjs")
+            .arg(url),
+        "the graphql-http audit",
+    )
+    .await;
     let results = report["results"].as_array().expect("a results array");
     assert!(
         results.len() > 50,
@@ -351,20 +365,26 @@ pub fn unix_now() -> i64 {
         .as_secs() as i64
 }
 
-/// A fake MP4 of `len` bytes: a real `ftyp` box (what sniffing reads) then pseudo-random bytes.
+/// A fake MP4 of `len` bytes: a real `ftyp` box (what sniffing reads) then [`noise`].
 pub fn mp4(len: usize, seed: u64) -> Vec<u8> {
     let mut out = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom".to_vec();
-    let mut x = seed
-        .wrapping_mul(6364136223846793005)
-        .wrapping_add(1442695040888963407)
-        | 1;
-    while out.len() < len {
+    out.extend(noise(seed, len.saturating_sub(out.len())));
+    out.truncate(len);
+    out
+}
+
+/// `n` deterministic pseudo-random bytes (xorshift): the same `seed` gives the same bytes, so a
+/// test can hash what it sent without keeping it.
+pub fn noise(seed: u64, n: usize) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut out = Vec::with_capacity(n + 8);
+    while out.len() < n {
         x ^= x << 13;
         x ^= x >> 7;
         x ^= x << 17;
         out.extend_from_slice(&x.to_le_bytes());
     }
-    out.truncate(len);
+    out.truncate(n);
     out
 }
 

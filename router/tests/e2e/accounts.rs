@@ -235,12 +235,9 @@ async fn mfa_binding_and_token_refresh_follow_the_contract() {
                 _ => vec![],
             };
             code(
-                &envelope(
-                    s.form(Method::POST, "/auth/mfa/bind", &fields, &headers)
-                        .await,
-                )
-                .await
-                .1,
+                &s.form_envelope(Method::POST, "/auth/mfa/bind", &fields, &headers)
+                    .await
+                    .1,
             )
         }
     };
@@ -271,7 +268,8 @@ async fn mfa_binding_and_token_refresh_follow_the_contract() {
             ];
             fields.extend(code_field.map(|c| ("code", c)));
             let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
-            envelope(s.form(Method::POST, "/user/login", &fields, &[]).await).await
+            s.form_envelope(Method::POST, "/user/login", &fields, &[])
+                .await
         }
     };
     assert_eq!(code(&login(None).await.1), 10000, "no MFA bound yet");
@@ -286,16 +284,14 @@ async fn mfa_binding_and_token_refresh_follow_the_contract() {
 
     // The refresh extension: new tokens in the headers, the old refresh token is spent (reuse
     // revokes the session), and a missing one is a parameter error.
-    let (headers, body) = envelope(
-        s.form(
+    let (headers, body) = s
+        .form_envelope(
             Method::POST,
             "/auth/refresh",
             &[],
             &[("refresh-token", &refresh)],
         )
-        .await,
-    )
-    .await;
+        .await;
     assert_eq!(body, json!({"base": {"code": 10000, "msg": "success"}}));
     let rotated = headers["refresh-token"].to_str().unwrap().to_owned();
     assert_ne!(rotated, refresh);
@@ -307,28 +303,26 @@ async fn mfa_binding_and_token_refresh_follow_the_contract() {
             )
             .is_ok()
     );
-    let (_, reuse) = envelope(
-        s.form(
+    let (_, reuse) = s
+        .form_envelope(
             Method::POST,
             "/auth/refresh",
             &[("refresh_token", &refresh)],
             &[],
         )
-        .await,
-    )
-    .await;
+        .await;
     assert_eq!(code(&reuse), 11006);
-    let (_, after) = envelope(
-        s.form(
+    let (_, after) = s
+        .form_envelope(
             Method::POST,
             "/auth/refresh",
             &[("refresh_token", &rotated)],
             &[],
         )
-        .await,
-    )
-    .await;
+        .await;
     assert_eq!(code(&after), 11006, "reuse revoked the whole session");
-    let (_, missing) = envelope(s.form(Method::POST, "/auth/refresh", &[], &[]).await).await;
+    let (_, missing) = s
+        .form_envelope(Method::POST, "/auth/refresh", &[], &[])
+        .await;
     assert_eq!(code(&missing), 10002);
 }

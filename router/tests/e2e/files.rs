@@ -8,23 +8,9 @@ use serde_json::Value;
 
 use crate::stack::{Stack, code, envelope};
 
-fn tools() -> std::path::PathBuf {
-    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tools")
-}
-
 /// Runs a tus client script and returns the JSON line it prints.
 async fn client(cmd: &mut tokio::process::Command) -> Value {
-    let out = cmd
-        .output()
-        .await
-        .expect("the tus client runs (installed by `clipfed test`)");
-    assert!(
-        out.status.success(),
-        "tus client failed: {}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("the client prints JSON")
+    testkit::run_json(cmd, "the tus client").await
 }
 
 #[tokio::test]
@@ -36,7 +22,7 @@ async fn official_tus_clients_upload_through_the_router() {
     let file = testkit::mp4(6 * 1024 * 1024 + 17, 5);
     std::fs::write(&path, &file).unwrap();
     let endpoint = s.url("/uploads/");
-    let node_dir = tools().join("node");
+    let node_dir = testkit::tools_dir().join("node");
     assert!(
         node_dir.join("node_modules/tus-js-client").is_dir(),
         "tus-js-client is not installed in tools/node: run the tests with `cargo run -p clipfed -- test`"
@@ -60,7 +46,7 @@ async fn official_tus_clients_upload_through_the_router() {
     let python = std::env::var("CLIPFED_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
     let py = client(
         tokio::process::Command::new(python)
-            .arg(tools().join("python/tuspy_upload.py"))
+            .arg(testkit::tools_dir().join("python/tuspy_upload.py"))
             .arg(&endpoint)
             .arg(&path)
             .arg(&access)

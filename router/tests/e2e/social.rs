@@ -31,12 +31,9 @@ impl Stack {
         fields: &[(&str, &str)],
         access: &str,
     ) -> Value {
-        envelope(
-            self.form(method, path, fields, &[("access-token", access)])
-                .await,
-        )
-        .await
-        .1
+        self.form_envelope(method, path, fields, &[("access-token", access)])
+            .await
+            .1
     }
 
     /// S1 as the holder of `access`: `action` "0" follows `whom`, "1" unfollows.
@@ -286,16 +283,14 @@ async fn social_routes_refuse_bad_input_and_change_nothing() {
         12001
     );
     let long = "长".repeat(1001);
-    let (_, body) = envelope(
-        s.form(
+    let (_, body) = s
+        .form_envelope(
             Method::POST,
             "/comment/publish",
             &[("video_id", "1"), ("content", &long)],
             &[("access-token", &a)],
         )
-        .await,
-    )
-    .await;
+        .await;
     assert_eq!(code(&body), 10002, "an oversized comment");
     assert_eq!(
         act(
@@ -317,16 +312,14 @@ async fn social_routes_refuse_bad_input_and_change_nothing() {
         .await,
         11003
     );
-    let (_, body) = envelope(
-        s.form(
+    let (_, body) = s
+        .form_envelope(
             Method::DELETE,
             "/comment/delete",
             &[],
             &[("access-token", &a)],
         )
-        .await,
-    )
-    .await;
+        .await;
     assert_eq!(code(&body), 10002, "delete without comment_id");
     // Lists: malformed ids and pages; actions without a token.
     assert_eq!(
@@ -348,16 +341,14 @@ async fn social_routes_refuse_bad_input_and_change_nothing() {
     );
     assert_eq!(code(&s.read("/follower/list", None).await), 10003);
     assert_eq!(code(&s.read("/friends/list", None).await), 10003);
-    let (_, body) = envelope(
-        s.form(
+    let (_, body) = s
+        .form_envelope(
             Method::POST,
             "/like/action",
             &[("video_id", "1"), ("action_type", "1")],
             &[],
         )
-        .await,
-    )
-    .await;
+        .await;
     assert_eq!(code(&body), 10003);
     // A wrong body type on a form route.
     let r = s

@@ -164,6 +164,17 @@ impl Stack {
         self.multipart(method, path, form, headers).await
     }
 
+    /// [`Stack::form`]'s headers and envelope (HTTP 200 asserted).
+    pub async fn form_envelope(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        fields: &[(&str, &str)],
+        headers: &[(&str, &str)],
+    ) -> (reqwest::header::HeaderMap, Value) {
+        envelope(self.form(method, path, fields, headers).await).await
+    }
+
     /// A multipart request of a prepared `form` (files included).
     pub async fn multipart(
         &self,

@@ -143,7 +143,7 @@ async fn published_videos_appear_in_the_feed_lists_ranking_and_search() {
     let search = |fields: &'static [(&'static str, &'static str)]| {
         let s = &s;
         async move {
-            envelope(s.form(Method::POST, "/video/search", fields, &[]).await)
+            s.form_envelope(Method::POST, "/video/search", fields, &[])
                 .await
                 .1
         }
@@ -204,7 +204,7 @@ async fn video_routes_refuse_bad_input_and_change_nothing() {
         let s = &s;
         async move {
             code(
-                &envelope(s.form(Method::POST, "/video/search", fields, &[]).await)
+                &s.form_envelope(Method::POST, "/video/search", fields, &[])
                     .await
                     .1,
             )

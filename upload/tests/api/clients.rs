@@ -6,12 +6,8 @@ use serde_json::Value;
 
 use crate::helpers::*;
 
-fn tools() -> std::path::PathBuf {
-    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tools")
-}
-
 async fn node(s: &Stack, file: &std::path::Path, user: i64, mode: &str) -> Value {
-    let dir = tools().join("node");
+    let dir = testkit::tools_dir().join("node");
     assert!(
         dir.join("node_modules/tus-js-client").is_dir(),
         "tus-js-client is not installed in tools/node: run the tests with `cargo run -p clipfed -- test`"
@@ -29,7 +25,7 @@ async fn node(s: &Stack, file: &std::path::Path, user: i64, mode: &str) -> Value
 async fn tuspy(s: &Stack, file: &std::path::Path, user: i64, mode: &str) -> Value {
     let python = std::env::var("CLIPFED_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
     run(tokio::process::Command::new(python)
-        .arg(tools().join("python/tuspy_upload.py"))
+        .arg(testkit::tools_dir().join("python/tuspy_upload.py"))
         .arg(s.url("/uploads/"))
         .arg(file)
         .arg(s.token(user))
@@ -38,17 +34,7 @@ async fn tuspy(s: &Stack, file: &std::path::Path, user: i64, mode: &str) -> Valu
 }
 
 async fn run(cmd: &mut tokio::process::Command) -> Value {
-    let out = cmd
-        .output()
-        .await
-        .expect("the client runs (installed by `clipfed test`)");
-    assert!(
-        out.status.success(),
-        "client failed: {}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    testkit::run_json(cmd, "the tus client").await
 }
 
 fn write_file(dir: &tempfile::TempDir, bytes: &[u8]) -> std::path::PathBuf {

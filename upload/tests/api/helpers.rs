@@ -412,23 +412,9 @@ pub fn generated(
             let chunk = if sent == 0 {
                 head[..n].to_vec()
             } else {
-                filler(sent, n)
+                testkit::noise(sent as u64, n)
             };
             Some((Ok(chunk), sent + n))
         }
     })
-}
-
-/// Deterministic bytes for offset `at` (so a test can hash what it sent without keeping it).
-pub fn filler(at: usize, n: usize) -> Vec<u8> {
-    let mut x = (at as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    let mut out = Vec::with_capacity(n + 8);
-    while out.len() < n {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        out.extend_from_slice(&x.to_le_bytes());
-    }
-    out.truncate(n);
-    out
 }
