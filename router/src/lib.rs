@@ -1,6 +1,6 @@
 //! clipfed's edge: a custom build of Hive Router (query planning and execution are Hive Router's)
 //! with one plugin, [`plugin::ClipfedPlugin`]: double-token auth, the west2 REST facade and the
-//! file-route pass-through, plus [`codes`], which carries clipfed's numeric error codes across
+//! file-route and chat WebSocket pass-through, plus [`codes`], which carries clipfed's numeric error codes across
 //! Hive Router. `router.config.yaml` configures both.
 
 pub mod auth;
@@ -9,5 +9,6 @@ pub mod config;
 pub mod plugin;
 pub mod proxy;
 pub mod rest;
+pub mod ws;
 
 pub use plugin::ClipfedPlugin;

@@ -1,7 +1,7 @@
 //! The `clipfed` Hive Router plugin: on every request it drops any client-made internal header,
 //! settles the viewer ([`crate::auth`]), signs the viewer and the client address for the services,
 //! and then either lets `/graphql` through, streams a file route to its service
-//! ([`crate::proxy`]), or turns a west2 REST route into a GraphQL request for the router's own
+//! ([`crate::proxy`]), relays the chat WebSocket ([`crate::ws`]), or turns a west2 REST route into a GraphQL request for the router's own
 //! pipeline and its answer into the envelope ([`crate::rest`]).
 
 use hive_router::async_trait;
@@ -93,10 +93,24 @@ impl ClipfedPlugin {
         if matches!(path.as_str(), "/health" | "/readiness" | "/metrics") {
             return payload.proceed();
         }
-        let presented =
+        let mut presented =
             Presented::read(|name| req.headers().get(name).and_then(|v| v.to_str().ok()));
+        if path == crate::ws::PATH && presented.access.is_none() {
+            presented.access = crate::ws::query_token(req.query_string());
+        }
         let viewer = self.edge.viewer(&presented).await;
         let signed = self.signed(req, &viewer);
+
+        if path == crate::ws::PATH {
+            let response = match rest::need_user(&viewer) {
+                Ok(_) => {
+                    let social = &self.config.social_url;
+                    crate::ws::upgrade(social, req, &signed, viewer.renewed()).await
+                }
+                Err(err) => plain(StatusCode::UNAUTHORIZED, &err),
+            };
+            return payload.end_with_response(response);
+        }
 
         if let Some(base) = crate::proxy::upstream(&self.config, &path) {
             let mut response = crate::proxy::forward(&self.http, base, req, &signed).await;
@@ -264,7 +278,7 @@ fn set_headers(req: &mut WebRequest<DefaultError>, signed: &[(&'static str, Stri
     }
 }
 
-fn access_token_name() -> header::HeaderName {
+pub(crate) fn access_token_name() -> header::HeaderName {
     header::HeaderName::from_static("access-token")
 }
 
@@ -310,7 +324,8 @@ fn envelope(rendered: &output::Rendered, viewer: &Viewer) -> Response {
 }
 
 /// An HTTP-level failure (404, 405) still written as an envelope, for clients that parse every body.
-fn plain(status: StatusCode, err: &AppError) -> Response {
+/// An envelope with an HTTP status of its own (refusals before any route ran).
+pub(crate) fn plain(status: StatusCode, err: &AppError) -> Response {
     Response::build(status)
         .content_type("application/json")
         .body(serde_json::to_vec(&err.envelope()).unwrap_or_default())

@@ -53,9 +53,7 @@ pub async fn forward(
                 kit::ErrorCode::Unavailable,
                 "the service behind this route is unavailable, retry later",
             );
-            Response::build(StatusCode::BAD_GATEWAY)
-                .content_type("application/json")
-                .body(serde_json::to_vec(&failure.envelope()).unwrap_or_default())
+            crate::plugin::plain(StatusCode::BAD_GATEWAY, &failure)
         }
     }
 }

@@ -71,6 +71,9 @@ error_codes! {
     UploadBusy = 15004, "UPLOAD_BUSY", "another request is writing this upload; retry";
     ImageUnreadable = 16001, "IMAGE_UNREADABLE", "the image could not be decoded";
     NoImagesIndexed = 16002, "NO_IMAGES_INDEXED", "no image is indexed yet";
+    NotFriends = 17001, "NOT_FRIENDS", "private messages go only between friends (users who follow each other)";
+    GroupNotFound = 17002, "GROUP_NOT_FOUND", "chat group not found";
+    NotGroupMember = 17003, "NOT_GROUP_MEMBER", "you are not a member of this chat group";
 }
 
 impl ErrorCode {

@@ -5,19 +5,22 @@ use chrono::{DateTime, FixedOffset};
 
 /// China Standard Time, the contract's zone for times.
 const UTC_PLUS_8: i32 = 8 * 3600;
+/// The contract's time layout.
+const FORMAT: &str = "%Y-%m-%d %H:%M:%S";
 
 /// An RFC 3339 time (GraphQL `DateTime`) as the contract writes it: `YYYY-MM-DD HH:MM:SS` in
 /// UTC+8. Absent or unparsable times (`deleted_at` of a live record) are `""`.
 pub fn time(rfc3339: Option<&str>) -> String {
-    let zone = FixedOffset::east_opt(UTC_PLUS_8).expect("UTC+8 is a valid offset");
     rfc3339
         .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
-        .map(|t| {
-            t.with_timezone(&zone)
-                .format("%Y-%m-%d %H:%M:%S")
-                .to_string()
-        })
+        .map(|t| utc_time(t.naive_utc()))
         .unwrap_or_default()
+}
+
+/// A stored UTC time as the contract writes it (see [`time`]).
+pub fn utc_time(t: chrono::NaiveDateTime) -> String {
+    let zone = FixedOffset::east_opt(UTC_PLUS_8).expect("UTC+8 is a valid offset");
+    t.and_utc().with_timezone(&zone).format(FORMAT).to_string()
 }
 
 /// A failure as the contract answers it: the envelope with HTTP 200, except 413 where the request

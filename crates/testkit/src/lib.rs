@@ -6,6 +6,7 @@
 //! `CLIPFED_TEST_S3_ENDPOINT`, `CLIPFED_TEST_KAFKA_BROKERS` and `CLIPFED_TEST_MILVUS`; the image model's
 //! file comes in `CLIPFED_TEST_EMBED_MODEL` (set by the test command, which installs it).
 
+pub mod chat;
 pub mod pictures;
 pub mod service;
 

@@ -21,7 +21,8 @@ pub fn admit(route: &Route, viewer: &Viewer) -> Result<(), AppError> {
     need_user(viewer).map(drop)
 }
 
-fn need_user(viewer: &Viewer) -> Result<i64, AppError> {
+/// The viewer's user id, or the error a route that needs a user answers with.
+pub(crate) fn need_user(viewer: &Viewer) -> Result<i64, AppError> {
     match viewer {
         Viewer::User { id, .. } => Ok(*id),
         Viewer::Expired => Err(AppError::new(ErrorCode::TokenExpired)),

@@ -2,6 +2,7 @@
 //! real services (see `stack.rs`).
 
 mod accounts;
+mod chat;
 mod files;
 mod graphql;
 mod social;

@@ -37,7 +37,7 @@ impl Stack {
     }
 
     /// S1 as the holder of `access`: `action` "0" follows `whom`, "1" unfollows.
-    async fn relation(&self, access: &str, whom: &str, action: &str) -> Value {
+    pub(crate) async fn relation(&self, access: &str, whom: &str, action: &str) -> Value {
         self.act(
             Method::POST,
             "/relation/action",
@@ -62,7 +62,7 @@ impl Stack {
 
 /// Runs `call` until its envelope is not 11003 or 12001 (the social service learns of users and
 /// videos from their events, within a second or so), for at most 20 s; returns the last answer.
-async fn once_known<F, Fut>(mut call: F) -> Value
+pub(crate) async fn once_known<F, Fut>(mut call: F) -> Value
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Value>,

@@ -18,6 +18,7 @@ pub struct Config {
     pub known: ConsumerConfig,
     pub shards: ShardConfig,
     pub comments: CommentConfig,
+    pub chat: ChatConfig,
     pub telemetry: TelemetryConfig,
     pub auth: kit::config::CallerAuth,
 }
@@ -53,6 +54,21 @@ pub struct ShardConfig {
 #[serde(deny_unknown_fields)]
 pub struct CommentConfig {
     pub max_chars: usize,
+}
+
+/// Limits of the chat WebSocket (`/ws`).
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChatConfig {
+    /// Longest message, in characters.
+    pub max_chars: usize,
+    /// Largest group, its owner included.
+    pub max_group_members: usize,
+    /// Largest client frame, in bytes; a larger one closes the connection (1009).
+    pub max_frame_bytes: usize,
+    /// Pushes queued per connection; a client that falls this far behind is disconnected and
+    /// reads what it missed from the history.
+    pub push_buffer: usize,
 }
 
 impl Config {

@@ -24,6 +24,12 @@ pub enum SocialError {
     NotFollowing,
     #[error("only the author may delete a comment")]
     NotAuthor,
+    #[error("not friends")]
+    NotFriends,
+    #[error("no such chat group")]
+    GroupNotFound,
+    #[error("not a member of the chat group")]
+    NotGroupMember,
 }
 
 impl From<SocialError> for AppError {
@@ -38,6 +44,9 @@ impl From<SocialError> for AppError {
             SocialError::FollowSelf => AppError::new(ErrorCode::CannotFollowSelf),
             SocialError::AlreadyFollowing => AppError::new(ErrorCode::AlreadyFollowing),
             SocialError::NotFollowing => AppError::new(ErrorCode::NotFollowing),
+            SocialError::NotFriends => AppError::new(ErrorCode::NotFriends),
+            SocialError::GroupNotFound => AppError::new(ErrorCode::GroupNotFound),
+            SocialError::NotGroupMember => AppError::new(ErrorCode::NotGroupMember),
             SocialError::NotAuthor => {
                 AppError::with_message(ErrorCode::Forbidden, "only the author may delete a comment")
             }

@@ -1,13 +1,14 @@
-//! The social subgraph: likes, comments, follows, friends, and their counters.
+//! The social subgraph: likes, comments, follows, friends, their counters, and chat.
 //!
 //! Map: [`config`], [`domain`] (action codes, comment rules, event types), [`store`] (sqlx
 //! functions; likes and comments sharded by video id), [`usecases`] (each action writes its rows
 //! and its event in one transaction), [`consumers`] (events folded into counters; videos and users
-//! learnt from their services' events), [`schema`] (GraphQL, federation v2), [`error`],
-//! [`metrics`]. [`run`] serves on a listener until `shutdown`, with its background tasks: the
+//! learnt from their services' events), [`schema`] (GraphQL, federation v2), [`chat`] (the `/ws`
+//! WebSocket), [`error`], [`metrics`]. [`run`] serves on a listener until `shutdown`, with its background tasks: the
 //! outbox relay, the two consumers and the pruning of applied event ids. [`rebuild_counters`]
 //! recomputes every counter from the source rows.
 
+pub mod chat;
 pub mod config;
 pub mod consumers;
 pub mod domain;
@@ -54,6 +55,7 @@ pub async fn run(
         topic: config.topics.interactions.clone(),
         relay: relay.notifier(),
         max_comment_chars: config.comments.max_chars,
+        chat: config.chat,
     };
 
     let stop = kit::server::Stop::new();
@@ -103,17 +105,21 @@ pub async fn run(
     ));
 
     let caller_key = CallerKey::new(&config.auth.caller_key).map_err(anyhow::Error::msg)?;
+    let chat = chat::routes(chat::Chat {
+        social: social.clone(),
+        hub: std::sync::Arc::default(),
+        callers: caller_key.clone(),
+        stop: stop.clone(),
+    });
     let schema = schema::build(social);
-    kit::graphql_http::serve_subgraph(
-        "social",
-        schema,
-        &caller_key,
-        &config.http,
-        vec![kit::db::readiness(&pool)],
-        listener,
-        stop.after(shutdown),
-    )
-    .await?;
+    let subgraph = kit::graphql_http::Subgraph {
+        name: "social",
+        caller_key: &caller_key,
+        http: &config.http,
+        checks: vec![kit::db::readiness(&pool)],
+    };
+    kit::graphql_http::serve_subgraph_with(subgraph, schema, chat, listener, stop.after(shutdown))
+        .await?;
     Ok(())
 }
 

@@ -2,7 +2,8 @@
 
 use kit::telemetry::metrics;
 
-/// One successful action: like, unlike, comment, delete_comment, follow, unfollow.
+/// One successful action: like, unlike, comment, delete_comment, follow, unfollow, chat_private,
+/// chat_group, chat_group_create.
 pub fn action(name: &str) {
     metrics::counter_vec(
         "clipfed_social_actions_total",
@@ -31,4 +32,15 @@ pub fn malformed(topic: &str) {
     )
     .with_label_values(&[topic])
     .inc();
+}
+
+/// Open chat connections, up (`1`) or down (`-1`).
+pub fn chat_connections(delta: i64) {
+    metrics::gauge_vec(
+        "clipfed_social_chat_connections",
+        "Open chat WebSocket connections",
+        &[],
+    )
+    .with_label_values(&[] as &[&str])
+    .add(delta);
 }

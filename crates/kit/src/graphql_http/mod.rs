@@ -58,12 +58,45 @@ pub async fn serve_subgraph<E: Executor>(
     listener: tokio::net::TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let routes = axum::Router::new();
+    let subgraph = Subgraph {
+        name,
+        caller_key,
+        http,
+        checks,
+    };
+    serve_subgraph_with(subgraph, executor, routes, listener, shutdown).await
+}
+
+/// What [`serve_subgraph_with`] serves besides the executor and its extra routes.
+pub struct Subgraph<'a> {
+    pub name: &'a str,
+    pub caller_key: &'a crate::caller::CallerKey,
+    pub http: &'a crate::config::HttpConfig,
+    pub checks: Vec<crate::server::Check>,
+}
+
+/// [`serve_subgraph`] with the service's own `extra` routes beside `/graphql` (social's `/ws`).
+pub async fn serve_subgraph_with<E: Executor>(
+    subgraph: Subgraph<'_>,
+    executor: E,
+    extra: axum::Router,
+    listener: tokio::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let Subgraph {
+        name,
+        caller_key,
+        http,
+        checks,
+    } = subgraph;
     let routes = router(
         "/graphql",
         executor,
         Some(caller_key.graphql_hook()),
         http.body_limit,
-    );
+    )
+    .merge(extra);
     let app = crate::server::app(routes, checks, http.body_limit);
     tracing::info!(server.address = %listener.local_addr()?, service.name = name, "subgraph listening");
     let grace = std::time::Duration::from_secs(http.shutdown_grace_secs);

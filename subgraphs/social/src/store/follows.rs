@@ -102,12 +102,34 @@ pub async fn followed_among(
     viewer: i64,
     users: &[i64],
 ) -> Result<Vec<i64>, sqlx::Error> {
+    kit::db::count_operation("follows.followed_among");
+    among(pool, viewer, users, "").await
+}
+
+/// Which of `users` are friends of `viewer` (both follow each other).
+pub async fn friends_among(
+    pool: &MySqlPool,
+    viewer: i64,
+    users: &[i64],
+) -> Result<Vec<i64>, sqlx::Error> {
+    kit::db::count_operation("follows.friends_among");
+    among(pool, viewer, users, " AND mutual = 1").await
+}
+
+/// Which of `users` `viewer` follows with the extra `condition` (the primary key's range).
+async fn among(
+    pool: &MySqlPool,
+    viewer: i64,
+    users: &[i64],
+    condition: &'static str,
+) -> Result<Vec<i64>, sqlx::Error> {
     if users.is_empty() {
         return Ok(Vec::new());
     }
-    kit::db::count_operation("follows.followed_among");
     let mut q = QueryBuilder::new("SELECT followee_id FROM follows WHERE follower_id = ");
-    q.push_bind(viewer).push(" AND followee_id IN (");
+    q.push_bind(viewer)
+        .push(condition)
+        .push(" AND followee_id IN (");
     let mut list = q.separated(", ");
     for id in users {
         list.push_bind(*id);

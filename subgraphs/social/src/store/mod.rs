@@ -1,9 +1,10 @@
 //! Plain sqlx functions over `clipfed_social`; callers open transactions when they need one.
 //! [`shards`]: the sharded tables and their names; [`likes`], [`comments`], [`follows`]: the source
-//! rows; [`counters`]: folding events into counter rows and rebuilding them; [`known`]: the videos
+//! rows; [`chat`]: private and group messages; [`counters`]: folding events into counter rows and rebuilding them; [`known`]: the videos
 //! and users other services announced. Every read names its index in docs/social.md, and a test
 //! EXPLAINs each one.
 
+pub mod chat;
 pub mod comments;
 pub mod counters;
 pub mod follows;

@@ -1,7 +1,9 @@
-//! The social use cases: likes ([`likes`]), comments ([`comments`]) and follows ([`follows`]).
+//! The social use cases: likes ([`likes`]), comments ([`comments`]), follows ([`follows`]) and chat
+//! ([`chat`]).
 //! Every action writes its rows and its event in one transaction (the outbox); resolvers stay thin
 //! and call these, and every failure leaves as a coded [`AppError`].
 
+pub mod chat;
 pub mod comments;
 pub mod follows;
 pub mod likes;
@@ -27,6 +29,7 @@ pub struct Social {
     /// Wakes the outbox relay after a commit.
     pub relay: Arc<Notify>,
     pub max_comment_chars: usize,
+    pub chat: crate::config::ChatConfig,
 }
 
 fn now() -> NaiveDateTime {

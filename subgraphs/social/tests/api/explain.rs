@@ -1,7 +1,7 @@
-//! Every list and count is served by its index: EXPLAIN each statement over a few thousand rows
+//! Every list and count (chat's too) is served by its index: EXPLAIN each statement over a few thousand rows
 //! (with fresh statistics) and check the index used and that nothing scans a whole table or sorts.
 
-use social::store::{comments, follows, likes};
+use social::store::{chat, comments, follows, likes};
 use sqlx::Row;
 
 use crate::helpers::*;
@@ -147,12 +147,19 @@ async fn every_list_uses_its_index_without_a_scan_or_sort() {
             vec![17],
         ),
     ];
+    assert_plans(&pool, cases).await;
+    app.cleanup().await;
+}
+
+/// EXPLAINs each `(name, sql, index of the first table, arguments)`: no full scan, no sort, no
+/// temporary table, the first table read through `index`, every joined table by primary key.
+async fn assert_plans(pool: &sqlx::MySqlPool, cases: Vec<(&str, String, &str, Vec<i64>)>) {
     for (name, sql, want, args) in cases {
         let mut q = sqlx::query(sqlx::AssertSqlSafe(format!("EXPLAIN {sql}")));
         for a in args {
             q = q.bind(a);
         }
-        let rows = q.fetch_all(&pool).await.unwrap();
+        let rows = q.fetch_all(pool).await.unwrap();
         for (i, row) in rows.iter().enumerate() {
             let table: String = row.try_get("table").unwrap();
             let access: String = row.try_get("type").unwrap();
@@ -173,7 +180,7 @@ async fn every_list_uses_its_index_without_a_scan_or_sort() {
                 );
             }
             if i > 0 {
-                // The join to known_videos is one primary-key lookup per row.
+                // A joined table (known_videos, chat_groups) is one primary-key lookup per row.
                 assert_eq!(
                     (access.as_str(), key.as_deref()),
                     ("eq_ref", Some("PRIMARY")),
@@ -182,5 +189,108 @@ async fn every_list_uses_its_index_without_a_scan_or_sort() {
             }
         }
     }
+}
+
+#[tokio::test]
+async fn every_chat_read_uses_its_index_without_a_scan_or_sort() {
+    let app = spawn_app().await;
+    let pool = app.sql().await;
+    let at = |n: i64| {
+        chrono::DateTime::from_timestamp(1_700_000_000 + n, 0)
+            .unwrap()
+            .naive_utc()
+    };
+    // 3000 private messages over 300 pairs (a third unread), 100 groups of 10 members, 3000
+    // group messages.
+    let mut q = sqlx::QueryBuilder::new(
+        "INSERT INTO chat_messages (id, sender_id, receiver_id, pair_lo, pair_hi, content, created_at, read_at) ",
+    );
+    q.push_values(0..3000_i64, |mut row, n| {
+        let (a, b) = (n % 300, 300 + n % 7);
+        let (from, to) = if n % 2 == 0 { (a, b) } else { (b, a) };
+        row.push_bind(n + 1)
+            .push_bind(from)
+            .push_bind(to)
+            .push_bind(a.min(b))
+            .push_bind(a.max(b))
+            .push_bind("m")
+            .push_bind(at(n))
+            .push_bind((n % 3 != 0).then(|| at(n)));
+    });
+    q.build().execute(&pool).await.unwrap();
+    let mut q =
+        sqlx::QueryBuilder::new("INSERT INTO chat_groups (id, name, owner_id, created_at) ");
+    q.push_values(0..100_i64, |mut row, g| {
+        row.push_bind(g + 1)
+            .push_bind("g")
+            .push_bind(g)
+            .push_bind(at(g));
+    });
+    q.build().execute(&pool).await.unwrap();
+    let mut q =
+        sqlx::QueryBuilder::new("INSERT INTO chat_group_members (group_id, user_id, joined_at) ");
+    q.push_values(0..1000_i64, |mut row, n| {
+        row.push_bind(n / 10 + 1)
+            .push_bind(n % 300)
+            .push_bind(at(n));
+    });
+    q.build().execute(&pool).await.unwrap();
+    let mut q = sqlx::QueryBuilder::new(
+        "INSERT INTO chat_group_messages (id, group_id, sender_id, content, created_at) ",
+    );
+    q.push_values(0..3000_i64, |mut row, n| {
+        row.push_bind(n + 1)
+            .push_bind(n % 100 + 1)
+            .push_bind(n % 300)
+            .push_bind("m")
+            .push_bind(at(n));
+    });
+    q.build().execute(&pool).await.unwrap();
+    sqlx::raw_sql(
+        "ANALYZE TABLE chat_messages, chat_groups, chat_group_members, chat_group_messages",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+
+    let cases: Vec<(&str, String, &str, Vec<i64>)> = vec![
+        (
+            "chat.history",
+            chat::HISTORY.into(),
+            "ix_chat_pair",
+            vec![5, 305, 10, 0],
+        ),
+        (
+            "chat.count_history",
+            chat::COUNT_HISTORY.into(),
+            "ix_chat_pair",
+            vec![5, 305],
+        ),
+        (
+            "chat.unread",
+            chat::UNREAD.into(),
+            "ix_chat_unread",
+            vec![5],
+        ),
+        (
+            "chat.groups_of",
+            chat::GROUPS_OF.into(),
+            "ix_chat_member_groups",
+            vec![5],
+        ),
+        (
+            "chat.group_history",
+            chat::GROUP_HISTORY.into(),
+            "ix_chat_group_history",
+            vec![7, 10, 0],
+        ),
+        (
+            "chat.count_group_history",
+            chat::COUNT_GROUP_HISTORY.into(),
+            "ix_chat_group_history",
+            vec![7],
+        ),
+    ];
+    assert_plans(&pool, cases).await;
     app.cleanup().await;
 }

@@ -114,6 +114,22 @@ impl TestApp {
         self.gql_as(&Caller::Anonymous, query, variables).await
     }
 
+    /// Opens the chat WebSocket as `caller`; a refused upgrade gives its status and body.
+    pub async fn chat_as(&self, caller: &Caller) -> Result<Chat, (u16, Value)> {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let url = self
+            .url
+            .replace("http://", "ws://")
+            .replace("/graphql", "/ws");
+        let mut request = url.into_client_request().unwrap();
+        if let Some(header) = self.caller_key.sign(caller, Duration::from_secs(60)) {
+            request
+                .headers_mut()
+                .insert(kit::caller::HEADER, header.parse().unwrap());
+        }
+        Chat::open(request).await
+    }
+
     /// A small pool on the service's database.
     pub async fn sql(&self) -> sqlx::MySqlPool {
         let url = format!("{}/{}", testkit::mysql_url(), self.config.db.database);
@@ -370,6 +386,7 @@ impl TestApp {
     }
 }
 
+pub use testkit::chat::Chat;
 pub use testkit::{error_code as code, eventually, id_in, ids_of, metric};
 
 /// Asserts the first error's code.

@@ -4,6 +4,7 @@
 
 mod helpers;
 
+mod chat;
 mod comments;
 mod counters;
 mod explain;
