@@ -99,8 +99,9 @@ pub fn up(paths: &Paths) -> anyhow::Result<ExitCode> {
     }
     print_table(paths);
     let public = format!("http://127.0.0.1:{}", services::ROUTER_PORT);
+    let ws = public.replacen("http", "ws", 1);
     println!(
-        "\nThe public address is {public}:\n  GraphQL (and the GraphiQL IDE in a browser)  {public}/graphql\n  west2 REST routes                            {public}/user/login, {public}/video/feed, ...\n  tus uploads                                  {public}/uploads/"
+        "\nThe public address is {public}:\n  GraphQL (and the GraphiQL IDE in a browser)  {public}/graphql\n  west2 REST routes                            {public}/user/login, {public}/video/feed, ...\n  tus uploads                                  {public}/uploads/\n  chat WebSocket (C1)                          {ws}/ws?token=<access token>"
     );
     if started == 0 {
         eprintln!(

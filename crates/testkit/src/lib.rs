@@ -258,6 +258,12 @@ where
     panic!("not within {secs} s: {what}");
 }
 
+/// The body of `GET url` as text (a `/metrics` page); any transport error fails the test.
+pub async fn get_text(client: &reqwest::Client, url: &str) -> String {
+    let answer = client.get(url).send().await.expect("GET answered");
+    answer.text().await.expect("a text body")
+}
+
 /// The value of a series `name{labels}` in a Prometheus text (0 when absent).
 pub fn metric(text: &str, series: &str) -> f64 {
     text.lines()

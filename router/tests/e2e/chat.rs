@@ -69,6 +69,12 @@ async fn chat_upgrades_through_the_router_with_a_header_or_a_query_token() {
         .await;
     assert_eq!(history["data"]["total"], 2, "{history}");
 
+    // An idle connection outlives the router's HTTP keep-alive (5 s): the upgraded connection is
+    // no longer under HTTP's timers.
+    tokio::time::sleep(std::time::Duration::from_secs(7)).await;
+    let still = ca.ask(json!({"type": "private.unread"})).await;
+    assert_eq!(still["base"]["code"], 10000, "{still}");
+
     // Binary frames pass through (and are refused by the service), the connection stays.
     ca.send(Message::binary(vec![0_u8; 8])).await;
     assert_eq!(ca.reply_to(&Value::Null).await["base"]["code"], 10008);
@@ -76,15 +82,8 @@ async fn chat_upgrades_through_the_router_with_a_header_or_a_query_token() {
     // A client close is answered (the close handshake) and reaches the service, which drops the
     // connection: three open before, two after. A new connection works.
     let open = || async {
-        let metrics = s
-            .http
-            .get(format!("{}/metrics", s.service("social")))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let url = format!("{}/metrics", s.service("social"));
+        let metrics = testkit::get_text(&s.http, &url).await;
         testkit::metric(&metrics, "clipfed_social_chat_connections ")
     };
     assert_eq!(open().await, 3.0);

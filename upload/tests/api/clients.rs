@@ -51,15 +51,7 @@ async fn assert_one_identical_video(s: &Stack, user: i64, file: &[u8]) {
 }
 
 async fn bytes_received(s: &Stack) -> f64 {
-    let text = s
-        .http
-        .get(s.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = testkit::get_text(&s.http, &s.url("/metrics")).await;
     testkit::metric(&text, "clipfed_upload_bytes_received_total")
 }
 

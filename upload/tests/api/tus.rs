@@ -263,15 +263,7 @@ async fn expired_uploads_are_aborted_and_forgotten() {
             .status(),
         404
     );
-    let metrics = s
-        .http
-        .get(s.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = testkit::get_text(&s.http, &s.url("/metrics")).await;
     assert!(
         testkit::metric(
             &metrics,

@@ -58,14 +58,7 @@ async fn metrics_count_requests_by_route_template_not_raw_path() {
             200
         );
     }
-    let text = client()
-        .get(server.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = testkit::get_text(&client(), &server.url("/metrics")).await;
     let line = text
         .lines()
         .find(|l| {
@@ -85,14 +78,7 @@ async fn metrics_count_requests_by_route_template_not_raw_path() {
 async fn metrics_include_process_and_tokio_runtime_gauges() {
     kit::telemetry::metrics::register_process_metrics();
     let server = spawn(Router::new(), vec![], 1024).await;
-    let text = client()
-        .get(server.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = testkit::get_text(&client(), &server.url("/metrics")).await;
     assert!(
         text.contains("process_resident_memory_bytes"),
         "no process metrics in:\n{text}"

@@ -357,15 +357,7 @@ impl TestApp {
 
     /// The service's `/metrics` text.
     pub async fn metrics(&self) -> String {
-        let url = self.url.replace("/graphql", "/metrics");
-        self.client
-            .get(url)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap()
+        testkit::get_text(&self.client, &self.url.replace("/graphql", "/metrics")).await
     }
 
     /// Stops the service and waits until it has shut down; the database stays.

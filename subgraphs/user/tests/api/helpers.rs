@@ -113,15 +113,7 @@ impl TestApp {
 
     /// The service's `/metrics` text.
     pub async fn metrics(&self) -> String {
-        let url = self.url.replace("/graphql", "/metrics");
-        self.client
-            .get(url)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap()
+        testkit::get_text(&self.client, &self.url.replace("/graphql", "/metrics")).await
     }
 
     pub async fn gql(&self, query: &str, variables: Value) -> Value {
