@@ -42,7 +42,7 @@ pub async fn upgrade(
     extra: &[(&'static str, String)],
     renewed: Option<&str>,
 ) -> Response {
-    let answer = match ws::handshake(req.head()) {
+    let mut answer = match ws::handshake(req.head()) {
         Ok(answer) => answer,
         Err(err) => {
             let failure = AppError::with_message(
@@ -56,7 +56,6 @@ pub async fn upgrade(
         Ok(upstream) => upstream,
         Err(refused) => return refused,
     };
-    let mut answer = answer;
     if let Some(token) = renewed {
         answer.header(crate::plugin::access_token_name(), token);
     }

@@ -169,29 +169,36 @@ impl CallerKey {
         }
     }
 
+    /// The caller `headers` carry: anonymous without the header, `UNAUTHENTICATED` when it is
+    /// present but not valid UTF-8 or does not verify.
+    pub fn caller(&self, headers: &http::HeaderMap) -> Result<Caller, AppError> {
+        match header_str(headers, HEADER)? {
+            None => Ok(Caller::Anonymous),
+            Some(value) => self.verify(value),
+        }
+    }
+
     /// A GraphQL request hook: attaches the verified [`Caller`] (anonymous without the header) and
     /// [`ClientAddr`], and refuses the request when either header is present but does not verify.
     pub fn graphql_hook(&self) -> RequestHook {
         let key = self.clone();
         Arc::new(move |parts, request| {
-            let header = |name: &str| {
-                parts
-                    .headers
-                    .get(name)
-                    .map(|v| v.to_str().map_err(|_| refuse()))
-                    .transpose()
-            };
-            let caller = match header(HEADER)? {
-                None => Caller::Anonymous,
-                Some(value) => key.verify(value)?,
-            };
-            let client = match header(CLIENT_HEADER)? {
+            let caller = key.caller(&parts.headers)?;
+            let client = match header_str(&parts.headers, CLIENT_HEADER)? {
                 None => ClientAddr(None),
                 Some(value) => ClientAddr(Some(key.verify_client(value)?)),
             };
             Ok(request.data(caller).data(client))
         })
     }
+}
+
+/// A header's value as text; a value that is not text does not verify.
+fn header_str<'a>(headers: &'a http::HeaderMap, name: &str) -> Result<Option<&'a str>, AppError> {
+    headers
+        .get(name)
+        .map(|v| v.to_str().map_err(|_| refuse()))
+        .transpose()
 }
 
 fn refuse() -> AppError {

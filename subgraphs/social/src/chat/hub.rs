@@ -61,7 +61,8 @@ impl Hub {
     }
 
     /// Open connections of `user`.
-    pub fn connections(&self, user: i64) -> usize {
+    #[cfg(test)]
+    fn connections(&self, user: i64) -> usize {
         self.lock().get(&user).map_or(0, Vec::len)
     }
 

@@ -21,7 +21,7 @@ use axum::routing::get;
 use futures::{SinkExt, StreamExt};
 use http::{HeaderMap, StatusCode};
 use kit::AppError;
-use kit::caller::{Caller, CallerKey};
+use kit::caller::CallerKey;
 use serde_json::Value;
 
 use self::hub::{Hub, Push};
@@ -48,7 +48,7 @@ async fn upgrade(
     headers: HeaderMap,
     ws: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
 ) -> Response {
-    let user = match viewer(&chat.callers, &headers) {
+    let user = match chat.callers.caller(&headers).and_then(|c| c.require_user()) {
         Ok(user) => user,
         Err(err) => return refuse(StatusCode::UNAUTHORIZED, &err),
     };
@@ -66,18 +66,6 @@ async fn upgrade(
     ws.max_message_size(limit)
         .max_frame_size(limit)
         .on_upgrade(move |socket| session(chat, user, socket))
-}
-
-/// The user the router vouched for.
-fn viewer(callers: &CallerKey, headers: &HeaderMap) -> Result<i64, AppError> {
-    let caller = match headers
-        .get(kit::caller::HEADER)
-        .and_then(|v| v.to_str().ok())
-    {
-        Some(value) => callers.verify(value)?,
-        None => Caller::Anonymous,
-    };
-    caller.require_user()
 }
 
 fn refuse(status: StatusCode, err: &AppError) -> Response {
@@ -192,6 +180,6 @@ async fn run(chat: &Chat, user: i64, seat: u64, request: Request) -> Result<Valu
 }
 
 fn deliver(chat: &Chat, users: &[i64], kind: &str, data: &Value, skip: u64) {
-    let push: Push = Arc::from(protocol::push(kind, data.clone()));
+    let push: Push = Arc::from(protocol::push(kind, data));
     chat.hub.push(users, &push, skip);
 }

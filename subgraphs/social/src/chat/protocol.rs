@@ -3,6 +3,7 @@
 //! Pushes (`private.message`, `group.message`) have no `id`. Ids travel as strings (numbers are
 //! accepted too) and times as the contract writes them (`YYYY-MM-DD HH:MM:SS`, UTC+8).
 
+use kit::error::Envelope;
 use kit::page::Page;
 use kit::{AppError, ErrorCode};
 use serde::Deserialize;
@@ -166,21 +167,18 @@ fn check(wire: Wire) -> Result<Request, AppError> {
 
 /// The reply to a request: `base`, and `data` on success.
 pub fn reply(id: &Value, kind: &str, outcome: Result<Value, AppError>) -> String {
-    let mut frame = json!({ "id": id, "type": kind });
-    match outcome {
-        Ok(data) => {
-            frame["base"] = json!({ "code": ErrorCode::Success.code(), "msg": "success" });
-            frame["data"] = data;
-        }
-        Err(err) => {
-            frame["base"] = json!({ "code": err.code().code(), "msg": err.message() });
-        }
-    }
+    let envelope = match outcome {
+        Ok(data) => serde_json::to_value(Envelope::success(Some(data))),
+        Err(err) => serde_json::to_value(err.envelope()),
+    };
+    let mut frame = envelope.unwrap_or_else(|_| json!({}));
+    frame["id"] = id.clone();
+    frame["type"] = json!(kind);
     frame.to_string()
 }
 
 /// A push of a new message.
-pub fn push(kind: &str, data: Value) -> String {
+pub fn push(kind: &str, data: &Value) -> String {
     json!({ "type": kind, "data": data }).to_string()
 }
 
