@@ -162,15 +162,6 @@ pub async fn members(pool: &MySqlPool, group: i64) -> Result<Vec<i64>, sqlx::Err
         .await
 }
 
-/// Whether `group` exists.
-pub async fn group_exists(pool: &MySqlPool, group: i64) -> Result<bool, sqlx::Error> {
-    sqlx::query_scalar::<_, i64>("SELECT id FROM chat_groups WHERE id = ?")
-        .bind(group)
-        .fetch_optional(pool)
-        .await
-        .map(|g| g.is_some())
-}
-
 pub async fn insert_group_message(
     pool: &MySqlPool,
     m: &GroupMessageRow,

@@ -126,20 +126,17 @@ impl Social {
         chat::groups_of(&self.pool, viewer).await.map_err(db)
     }
 
-    /// The members of `group`, checked to include `viewer`.
+    /// The members of `group`, checked to include `viewer`. A group always has its owner as a
+    /// member (both are written in one transaction and nobody leaves), so no members means no group.
     async fn members_for(&self, viewer: i64, group: i64) -> Result<Vec<i64>, AppError> {
         let members = chat::members(&self.pool, group).await.map_err(db)?;
         if members.contains(&viewer) {
-            return Ok(members);
-        }
-        let exists =
-            !members.is_empty() || chat::group_exists(&self.pool, group).await.map_err(db)?;
-        Err(if exists {
-            SocialError::NotGroupMember
+            Ok(members)
+        } else if members.is_empty() {
+            Err(SocialError::GroupNotFound.into())
         } else {
-            SocialError::GroupNotFound
+            Err(SocialError::NotGroupMember.into())
         }
-        .into())
     }
 
     /// Stores a message from `from` to `group`; returns it with the members to deliver it to.
