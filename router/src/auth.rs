@@ -5,9 +5,11 @@
 //! renewed by the user subgraph (`renewAccess`, which checks the session is live and the token
 //! current, and keeps it valid), and the request is served for that user with the new token in the
 //! `Access-Token` response header. The outcome reaches the services as the signed
-//! `x-clipfed-caller` header; a client's own copy of that header is always dropped.
+//! `x-clipfed-caller` header; a client's own copy of that header is always dropped. A token whose
+//! session was revoked ([`crate::revoked`]) is refused like a forged one, renewed or not.
 
 use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use kit::caller::{Caller, CallerKey};
@@ -15,6 +17,7 @@ use kit::token::{Kind, TokenError, TokenKeys};
 use serde_json::json;
 
 use crate::config::PluginConfig;
+use crate::revoked::Revoked;
 
 /// How long a signed caller header stays valid: one request's life at the edge.
 const CALLER_TTL: Duration = Duration::from_secs(60);
@@ -24,8 +27,13 @@ const CALLER_TTL: Duration = Duration::from_secs(60);
 pub enum Viewer {
     /// No access token.
     Anonymous,
-    /// A verified user; `renewed` is the new access token when the old one had expired.
-    User { id: i64, renewed: Option<String> },
+    /// A verified user of session `sid`; `renewed` is the new access token when the old one had
+    /// expired.
+    User {
+        id: i64,
+        sid: i64,
+        renewed: Option<String>,
+    },
     /// An access token that does not verify (`UNAUTHENTICATED` where a user is needed).
     Invalid,
     /// An expired access token that could not be renewed (`TOKEN_EXPIRED` where a user is needed).
@@ -36,6 +44,14 @@ impl Viewer {
     pub fn id(&self) -> Option<i64> {
         match self {
             Viewer::User { id, .. } => Some(*id),
+            _ => None,
+        }
+    }
+
+    /// The session the viewer's token belongs to.
+    pub fn sid(&self) -> Option<i64> {
+        match self {
+            Viewer::User { sid, .. } => Some(*sid),
             _ => None,
         }
     }
@@ -54,19 +70,40 @@ pub struct Edge {
     callers: CallerKey,
     user_url: String,
     http: reqwest::Client,
+    revoked: Arc<Revoked>,
 }
 
 impl Edge {
     pub fn new(config: &PluginConfig) -> Result<Self, String> {
+        let callers = CallerKey::new(&config.caller_key.clone().into())?;
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(5))
+            .pool_idle_timeout(Duration::from_secs(20))
+            .build()
+            .map_err(|e| format!("HTTP client: {e}"))?;
         Ok(Self {
             tokens: TokenKeys::new(&config.jwt_key.clone().into(), 0, 0)?,
-            callers: CallerKey::new(&config.caller_key.clone().into())?,
+            revoked: Revoked::new(config.user_url.clone(), callers.clone(), http.clone()),
+            callers,
             user_url: config.user_url.clone(),
-            http: reqwest::Client::builder()
-                .timeout(Duration::from_secs(5))
-                .build()
-                .map_err(|e| format!("HTTP client: {e}"))?,
+            http,
         })
+    }
+
+    /// The revoked sessions the edge knows of (the WebSocket relay checks them too).
+    pub fn revoked(&self) -> &Arc<Revoked> {
+        &self.revoked
+    }
+
+    /// A user viewer from verified claims, unless their session was revoked.
+    async fn user(&self, claims: &kit::token::Claims, renewed: Option<String>) -> Viewer {
+        let (Ok(id), Ok(sid)) = (claims.sub.parse(), claims.sid.parse()) else {
+            return Viewer::Invalid;
+        };
+        if self.revoked.contains(sid).await {
+            return Viewer::Invalid;
+        }
+        Viewer::User { id, sid, renewed }
     }
 
     /// The viewer behind the presented tokens, renewing an expired access token when the refresh
@@ -76,10 +113,7 @@ impl Edge {
             return Viewer::Anonymous;
         };
         match self.tokens.verify(access, Kind::Access) {
-            Ok(claims) => match claims.sub.parse() {
-                Ok(id) => Viewer::User { id, renewed: None },
-                Err(_) => Viewer::Invalid,
-            },
+            Ok(claims) => self.user(&claims, None).await,
             Err(TokenError::Invalid) => Viewer::Invalid,
             Err(TokenError::Expired) => match presented.refresh.as_deref() {
                 Some(refresh) => self.renew(refresh).await.unwrap_or(Viewer::Expired),
@@ -107,17 +141,8 @@ impl Edge {
             .await
             .ok()?;
         let token = answer["data"]["renewAccess"].as_str()?;
-        let id = self
-            .tokens
-            .verify(token, Kind::Access)
-            .ok()?
-            .sub
-            .parse()
-            .ok()?;
-        Some(Viewer::User {
-            id,
-            renewed: Some(token.to_owned()),
-        })
+        let claims = self.tokens.verify(token, Kind::Access).ok()?;
+        Some(self.user(&claims, Some(token.to_owned())).await)
     }
 
     /// The `x-clipfed-caller` value for a caller (none for anonymous).
@@ -168,6 +193,11 @@ mod tests {
             search_url: String::new(),
             social_url: String::new(),
             form_limit_bytes: 1024,
+            max_cost: 20_000,
+            writes_per_minute: 100,
+            image_searches_per_minute: 100,
+            uploads_per_minute: 100,
+            trusted_proxies: Vec::new(),
         };
         let keys = TokenKeys::new(&key.into(), 3600, 7 * 86400).unwrap();
         (Edge::new(&config).unwrap(), keys)
@@ -185,6 +215,7 @@ mod tests {
         let stale = keys.issue(7, 1, 2, now - 7200).access;
         let user = Viewer::User {
             id: 7,
+            sid: 1,
             renewed: None,
         };
         assert_eq!(edge.viewer(&headers(&[])).await, Viewer::Anonymous);

@@ -48,6 +48,49 @@ pub fn code_to_number(error: &mut GraphQLError) {
     }
 }
 
+/// A request refused by the plugin before planning, as a GraphQL answer with the clipfed code.
+/// HTTP 400 when the client asked for `application/graphql-response+json` first, else 200 (the
+/// GraphQL-over-HTTP rules Hive Router follows for its own request errors).
+pub fn refusal(err: &kit::AppError, accept: &str) -> hive_router::PlanExecutionOutput {
+    use hive_router::plugins::plugin_trait::FromGraphQLErrorsToResponse;
+    let mut error =
+        GraphQLError::from_message_and_code(err.message(), err.code().code().to_string());
+    code_to_number(&mut error);
+    error.extensions.extensions.insert(
+        "name".to_owned(),
+        hive_router::sonic_rs::json!(err.code().name()),
+    );
+    let graphql_first = match (
+        accept.find("application/graphql-response+json"),
+        accept.find("application/json"),
+    ) {
+        (Some(g), Some(j)) => g < j,
+        (Some(_), None) => true,
+        _ => false,
+    };
+    let status = if graphql_first {
+        http::StatusCode::BAD_REQUEST
+    } else {
+        http::StatusCode::OK
+    };
+    hive_router::PlanExecutionOutput::from_graphql_errors_to_response(vec![error], status)
+}
+
+/// [`refusal`] as the HTTP response of a hook that ends the request itself.
+pub fn refusal_response(err: &kit::AppError, accept: &str) -> hive_router::ntex::http::Response {
+    let out = refusal(err, accept);
+    let status = hive_router::ntex::http::StatusCode::from_u16(out.status_code.as_u16())
+        .unwrap_or(hive_router::ntex::http::StatusCode::BAD_REQUEST);
+    let content_type = if out.status_code == http::StatusCode::OK {
+        "application/json"
+    } else {
+        "application/graphql-response+json"
+    };
+    hive_router::ntex::http::Response::build(status)
+        .content_type(content_type)
+        .body(out.body)
+}
+
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }

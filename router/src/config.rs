@@ -4,8 +4,9 @@
 
 use serde::{Deserialize, Deserializer};
 
-/// Where the services behind the router listen, and the keys shared with them.
-#[derive(Debug, Clone, Deserialize)]
+/// Where the services behind the router listen, and the keys shared with them. `Debug` leaves
+/// the keys out.
+#[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PluginConfig {
     /// Refuse development keys.
@@ -26,6 +27,79 @@ pub struct PluginConfig {
     /// Largest REST form body read at the edge (the file routes stream and have their own limits).
     #[serde(default = "default_form_limit")]
     pub form_limit_bytes: usize,
+    /// Largest cost of one GraphQL operation ([`crate::limits`]).
+    #[serde(default = "default_max_cost", deserialize_with = "number")]
+    pub max_cost: u64,
+    /// Comments, likes and follows per user (or client address) per minute ([`crate::throttle`]).
+    #[serde(default = "default_writes", deserialize_with = "number")]
+    pub writes_per_minute: u32,
+    /// Image searches per client address per minute.
+    #[serde(default = "default_image_searches", deserialize_with = "number")]
+    pub image_searches_per_minute: u32,
+    /// Uploads started per user per minute.
+    #[serde(default = "default_uploads", deserialize_with = "number")]
+    pub uploads_per_minute: u32,
+    /// Proxies in front of the router whose `X-Forwarded-For` is believed ([`crate::client`]).
+    #[serde(default)]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+}
+
+fn default_writes() -> u32 {
+    120
+}
+
+fn default_image_searches() -> u32 {
+    30
+}
+
+fn default_uploads() -> u32 {
+    30
+}
+
+/// A number written either way: `20000` in YAML, or `"20000"` from an environment variable.
+fn number<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: std::str::FromStr + Deserialize<'de>,
+{
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Number<T> {
+        Plain(T),
+        Text(String),
+    }
+    match Number::<T>::deserialize(d)? {
+        Number::Plain(n) => Ok(n),
+        Number::Text(t) => t
+            .trim()
+            .parse()
+            .map_err(|_| serde::de::Error::custom(format!("expected a number, got {t:?}"))),
+    }
+}
+
+impl std::fmt::Debug for PluginConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PluginConfig")
+            .field("production", &self.production)
+            .field("jwt_key", &"[REDACTED]")
+            .field("caller_key", &"[REDACTED]")
+            .field("user_url", &self.user_url)
+            .field("upload_url", &self.upload_url)
+            .field("search_url", &self.search_url)
+            .field("social_url", &self.social_url)
+            .field("form_limit_bytes", &self.form_limit_bytes)
+            .field("max_cost", &self.max_cost)
+            .field("writes_per_minute", &self.writes_per_minute)
+            .field("image_searches_per_minute", &self.image_searches_per_minute)
+            .field("uploads_per_minute", &self.uploads_per_minute)
+            .field("trusted_proxies", &self.trusted_proxies)
+            .finish()
+    }
+}
+
+/// A feed page of 100 videos with 10 comments each costs about 12,000; 100 × 100 does not fit.
+fn default_max_cost() -> u64 {
+    20_000
 }
 
 fn default_form_limit() -> usize {
@@ -53,6 +127,15 @@ fn flag<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
 }
 
 impl PluginConfig {
+    /// The per-minute limits of [`crate::throttle`].
+    pub fn throttle_limits(&self) -> crate::throttle::Limits {
+        crate::throttle::Limits {
+            writes: self.writes_per_minute,
+            image_searches: self.image_searches_per_minute,
+            uploads: self.uploads_per_minute,
+        }
+    }
+
     /// Start-up checks: key lengths, and no development key in production.
     pub fn check(&self) -> Result<(), String> {
         let auth = kit::config::TokenAuth {
@@ -82,6 +165,27 @@ mod tests {
         .map_err(|e| e.to_string())?;
         config.check()?;
         Ok(config)
+    }
+
+    #[test]
+    fn limits_read_numbers_from_yaml_or_environment_text() {
+        let config: PluginConfig = serde_json::from_value(serde_json::json!({
+            "jwt_key": "k", "caller_key": "k", "user_url": "", "upload_url": "",
+            "search_url": "", "social_url": "",
+            "max_cost": "500", "writes_per_minute": 7,
+        }))
+        .unwrap();
+        assert_eq!((config.max_cost, config.writes_per_minute), (500, 7));
+        assert_eq!(config.image_searches_per_minute, 30, "the default");
+    }
+
+    #[test]
+    fn debug_output_never_shows_the_keys() {
+        let key = "secret-secret-secret-secret-secret-0123456789";
+        let config = sample(serde_json::json!(false), key).unwrap();
+        let shown = format!("{config:?}");
+        assert!(!shown.contains(key), "{shown}");
+        assert!(shown.contains("127.0.0.1:8101"), "{shown}");
     }
 
     #[test]

@@ -1,14 +1,20 @@
 //! clipfed's edge: a custom build of Hive Router (query planning and execution are Hive Router's)
 //! with one plugin, [`plugin::ClipfedPlugin`]: double-token auth, the west2 REST facade and the
 //! file-route and chat WebSocket pass-through, plus [`codes`], which carries clipfed's numeric error codes across
-//! Hive Router. `router.config.yaml` configures both.
+//! Hive Router, [`limits`], the cost and once-per-request limits checked before planning, and
+//! [`throttle`], the per-client rate limits; [`revoked`] keeps revoked sessions out at the edge. `router.config.yaml` configures both.
 
 pub mod auth;
+pub mod client;
 pub mod codes;
 pub mod config;
+pub mod introspection;
+pub mod limits;
 pub mod plugin;
 pub mod proxy;
 pub mod rest;
+pub mod revoked;
+pub mod throttle;
 pub mod ws;
 
 pub use plugin::ClipfedPlugin;

@@ -8,8 +8,17 @@ use hive_router::async_trait;
 use hive_router::ntex::http::body::{Body, ResponseBody};
 use hive_router::ntex::http::{Payload, Response, StatusCode, header};
 use hive_router::ntex::web::{DefaultError, WebRequest};
+use hive_router::plugins::hooks::on_graphql_analysis::{
+    OnGraphqlAnalysisHookPayload, OnGraphqlAnalysisHookResult,
+};
 use hive_router::plugins::hooks::on_graphql_error::{
     OnGraphQLErrorHookPayload, OnGraphQLErrorHookResult,
+};
+use hive_router::plugins::hooks::on_graphql_params::{
+    OnGraphQLParamsStartHookPayload, OnGraphQLParamsStartHookResult,
+};
+use hive_router::plugins::hooks::on_graphql_parse::{
+    OnGraphQLParseHookResult, OnGraphQLParseStartHookPayload,
 };
 use hive_router::plugins::hooks::on_http_request::{
     OnHttpRequestHookFuture, OnHttpRequestHookPayload, OnHttpRequestHookResult,
@@ -23,8 +32,11 @@ use kit::caller::Caller;
 use kit::{AppError, ErrorCode};
 
 use crate::auth::{Edge, Presented, Viewer};
+use crate::client::{self, Client};
 use crate::config::PluginConfig;
+use crate::limits::VariableSizes;
 use crate::rest::{self, input::Params, output, table};
+use crate::throttle::Throttle;
 
 /// Paths the router itself serves.
 const ROUTER_PATHS: &[&str] = &["/graphql", "/health", "/readiness", "/metrics", "/"];
@@ -33,6 +45,7 @@ pub struct ClipfedPlugin {
     config: PluginConfig,
     edge: Edge,
     http: reqwest::Client,
+    throttle: Throttle,
 }
 
 #[async_trait]
@@ -49,8 +62,16 @@ impl RouterPlugin for ClipfedPlugin {
         let edge = Edge::new(&config)?;
         let http = reqwest::Client::builder()
             .connect_timeout(std::time::Duration::from_secs(5))
+            // Below the services' 30 s idle keep-alive close.
+            .pool_idle_timeout(std::time::Duration::from_secs(20))
             .build()?;
-        payload.initialize_plugin(Self { config, edge, http })
+        let throttle = Throttle::new(config.throttle_limits());
+        payload.initialize_plugin(Self {
+            config,
+            edge,
+            http,
+            throttle,
+        })
     }
 
     fn on_http_request<'req>(
@@ -58,6 +79,81 @@ impl RouterPlugin for ClipfedPlugin {
         payload: OnHttpRequestHookPayload<'req>,
     ) -> OnHttpRequestHookFuture<'req> {
         Box::pin(self.handle(payload))
+    }
+
+    /// Keeps the sizes of the request's variables for the cost check ([`crate::limits`]): by the
+    /// analysis stage Hive Router has moved the variables out of the parameters.
+    async fn on_graphql_params<'exec>(
+        &'exec self,
+        payload: OnGraphQLParamsStartHookPayload<'exec>,
+    ) -> OnGraphQLParamsStartHookResult<'exec> {
+        payload.on_end(|end| {
+            end.context
+                .insert(VariableSizes::of(&end.graphql_params.variables));
+            end.proceed()
+        })
+    }
+
+    /// Production: introspection is refused ([`crate::introspection`]).
+    async fn on_graphql_parse<'exec>(
+        &'exec self,
+        payload: OnGraphQLParseStartHookPayload<'exec>,
+    ) -> OnGraphQLParseHookResult<'exec> {
+        if !self.config.production {
+            return payload.proceed();
+        }
+        let accept = payload
+            .router_http_request
+            .headers
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        payload.on_end(move |end| {
+            if crate::introspection::asks_for_schema(&end.document) {
+                let err = AppError::with_message(
+                    ErrorCode::Forbidden,
+                    "introspection is off in production",
+                );
+                end.end_with_response(crate::codes::refusal_response(&err, &accept))
+            } else {
+                end.proceed()
+            }
+        })
+    }
+
+    /// The cost and once-per-request limits ([`crate::limits`]), before any planning.
+    async fn on_graphql_analysis<'exec>(
+        &'exec self,
+        payload: &mut OnGraphqlAnalysisHookPayload<'exec>,
+    ) -> OnGraphqlAnalysisHookResult {
+        let operation = payload.filtered_operation_for_plan;
+        let sizes = payload
+            .context
+            .get_ref::<VariableSizes>()
+            .map(|s| s.clone())
+            .unwrap_or_default();
+        let checked =
+            crate::limits::check(operation, &sizes, self.config.max_cost).and_then(|()| {
+                match payload.context.get_ref::<Client>() {
+                    Some(client) => self
+                        .throttle
+                        .operation(&client, crate::limits::root_fields(operation)),
+                    None => Ok(()),
+                }
+            });
+        match checked {
+            Ok(()) => OnGraphqlAnalysisHookResult::Proceed,
+            Err(err) => {
+                let accept = payload
+                    .router_http_request
+                    .headers
+                    .get(header::ACCEPT)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default();
+                OnGraphqlAnalysisHookResult::EndWithResponse(crate::codes::refusal(&err, accept))
+            }
+        }
     }
 
     async fn on_subgraph_http_request<'exec>(
@@ -90,6 +186,15 @@ impl ClipfedPlugin {
         req.headers_mut().remove(kit::caller::HEADER);
         req.headers_mut().remove(kit::caller::CLIENT_HEADER);
         let path = req.path().to_owned();
+        if crate::proxy::has_dot_segment(&path) {
+            return payload.end_with_response(plain(
+                StatusCode::BAD_REQUEST,
+                &AppError::with_message(
+                    ErrorCode::InvalidParameter,
+                    "paths may not hold `.` or `..` segments",
+                ),
+            ));
+        }
         if matches!(path.as_str(), "/health" | "/readiness" | "/metrics") {
             return payload.proceed();
         }
@@ -99,13 +204,28 @@ impl ClipfedPlugin {
             presented.access = crate::ws::query_token(req.query_string());
         }
         let viewer = self.edge.viewer(&presented).await;
-        let signed = self.signed(req, &viewer);
+        let client = Client {
+            user: viewer.id(),
+            addr: client::address(
+                req.peer_addr().map(|a| a.ip()),
+                req.headers()
+                    .get_all("x-forwarded-for")
+                    .filter_map(|v| v.to_str().ok()),
+                &self.config.trusted_proxies,
+            ),
+        };
+        let signed = self.signed(&client, &viewer);
+        payload.context.insert(client);
 
         if path == crate::ws::PATH {
             let response = match rest::need_user(&viewer) {
                 Ok(_) => {
                     let social = &self.config.social_url;
-                    crate::ws::upgrade(social, req, &signed, viewer.renewed()).await
+                    let session = crate::ws::Session {
+                        sid: viewer.sid().unwrap_or_default(),
+                        revoked: self.edge.revoked().clone(),
+                    };
+                    crate::ws::upgrade(social, req, &signed, viewer.renewed(), session).await
                 }
                 Err(err) => plain(StatusCode::UNAUTHORIZED, &err),
             };
@@ -113,6 +233,18 @@ impl ClipfedPlugin {
         }
 
         if let Some(base) = crate::proxy::upstream(&self.config, &path) {
+            if let Err(err) = self
+                .throttle
+                .pass_through(&client, req.method().as_str(), &path)
+            {
+                // tus clients read the status; the west2 file routes answer envelopes with 200.
+                let status = if path.starts_with("/uploads") {
+                    StatusCode::TOO_MANY_REQUESTS
+                } else {
+                    StatusCode::OK
+                };
+                return payload.end_with_response(plain(status, &err));
+            }
             let mut response = crate::proxy::forward(&self.http, base, req, &signed).await;
             renewed_header(&mut response, &viewer);
             return payload.end_with_response(response);
@@ -127,6 +259,24 @@ impl ClipfedPlugin {
                     "method not allowed on this route",
                 ),
             )),
+            table::Lookup::NotARoute
+                if self.config.production
+                    && crate::introspection::wants_ide(
+                        &method,
+                        req.headers()
+                            .get(header::ACCEPT)
+                            .and_then(|v| v.to_str().ok())
+                            .unwrap_or_default(),
+                    ) =>
+            {
+                payload.end_with_response(plain(
+                    StatusCode::NOT_FOUND,
+                    &AppError::with_message(
+                        ErrorCode::InvalidParameter,
+                        "the GraphQL IDE is off in production",
+                    ),
+                ))
+            }
             table::Lookup::NotARoute if ROUTER_PATHS.contains(&path.as_str()) => {
                 set_headers(req, &signed);
                 payload.on_end(move |mut end| {
@@ -146,19 +296,15 @@ impl ClipfedPlugin {
     }
 
     /// The internal headers for this request.
-    fn signed(
-        &self,
-        req: &WebRequest<DefaultError>,
-        viewer: &Viewer,
-    ) -> Vec<(&'static str, String)> {
+    fn signed(&self, client: &Client, viewer: &Viewer) -> Vec<(&'static str, String)> {
         let mut out = Vec::with_capacity(2);
         if let Some(id) = viewer.id()
             && let Some(v) = self.edge.sign(&Caller::User(id))
         {
             out.push((kit::caller::HEADER, v));
         }
-        if let Some(addr) = req.peer_addr() {
-            out.push((kit::caller::CLIENT_HEADER, self.edge.sign_client(addr.ip())));
+        if let Some(addr) = client.addr {
+            out.push((kit::caller::CLIENT_HEADER, self.edge.sign_client(addr)));
         }
         out
     }
@@ -212,7 +358,7 @@ impl ClipfedPlugin {
     /// The query string, then the body (read whole: REST forms are small, `form_limit_bytes`).
     async fn params(&self, req: &mut WebRequest<DefaultError>) -> Result<Params, AppError> {
         let mut params = Params::default();
-        params.add_urlencoded(req.query_string().as_bytes());
+        params.add_query(req.query_string().as_bytes())?;
         let content_type = req
             .headers()
             .get(header::CONTENT_TYPE)
@@ -226,6 +372,7 @@ impl ClipfedPlugin {
                 AppError::with_message(ErrorCode::InvalidParameter, "the request body broke off")
             })?;
             if body.len() + chunk.len() > self.config.form_limit_bytes {
+                drain(&mut payload).await;
                 return Err(AppError::with_message(
                     ErrorCode::PayloadTooLarge,
                     format!(
@@ -239,6 +386,25 @@ impl ClipfedPlugin {
         params.add_body(&content_type, body.into()).await?;
         Ok(params)
     }
+}
+
+/// Bytes of an oversized body read and dropped before the 413, and how long that may take: a
+/// client still sending when the router answers and closes would see a reset instead of the 413.
+const DRAIN_BYTES: usize = 16 << 20;
+const DRAIN_TIME: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Reads and drops the rest of a refused body, within [`DRAIN_BYTES`] and [`DRAIN_TIME`].
+async fn drain(payload: &mut Payload) {
+    let rest = async {
+        let mut read = 0;
+        while let Some(Ok(chunk)) = payload.recv().await {
+            read += chunk.len();
+            if read > DRAIN_BYTES {
+                break;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(DRAIN_TIME, rest).await;
 }
 
 /// Makes the request a GraphQL POST to `/graphql` carrying `body`.

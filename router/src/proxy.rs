@@ -28,6 +28,16 @@ const HOP_BY_HOP: &[&str] = &[
 /// Chunks buffered between the client and the service.
 const IN_FLIGHT: usize = 4;
 
+/// Whether `path` holds a `.` or `..` segment, written plainly or percent-encoded. The edge refuses
+/// those: the HTTP client would resolve them (`/uploads/../readyz` is `/readyz`) and reach a
+/// service route that is not a pass-through route.
+pub fn has_dot_segment(path: &str) -> bool {
+    path.split('/').any(|segment| {
+        let decoded = segment.to_ascii_lowercase().replace("%2e", ".");
+        decoded == "." || decoded == ".."
+    })
+}
+
 /// The service base URL a path streams to, if it is a pass-through path.
 pub fn upstream<'a>(config: &'a PluginConfig, path: &str) -> Option<&'a str> {
     match path {
@@ -122,4 +132,31 @@ fn stream_body(req: &mut WebRequest<DefaultError>) -> reqwest::Body {
         rx.recv().await.map(|item| (item, rx))
     });
     reqwest::Body::wrap_stream(chunks.boxed())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::has_dot_segment;
+
+    #[test]
+    fn dot_segments_are_found_plain_or_percent_encoded() {
+        for path in [
+            "/uploads/../readyz",
+            "/uploads/%2e%2E/x",
+            "/uploads/.",
+            "/a/.%2e/b",
+            "/./x",
+        ] {
+            assert!(has_dot_segment(path), "{path}");
+        }
+        for path in [
+            "/uploads/abc",
+            "/uploads/a.b",
+            "/uploads/...",
+            "/video/feed",
+            "/",
+        ] {
+            assert!(!has_dot_segment(path), "{path}");
+        }
+    }
 }

@@ -5,7 +5,8 @@
 //! headers; only when it accepted does the client's connection upgrade, so a refusal (no user,
 //! service down) reaches the client as a plain HTTP answer with its envelope. After the upgrade
 //! the router relays frames both ways unchanged, one message at a time, and a close on either side
-//! closes the other.
+//! closes the other. When the viewer's session is revoked (logout, password change), the router
+//! closes both sides with 1008 (policy violation) within about a second ([`crate::revoked`]).
 
 use futures::{SinkExt, StreamExt};
 use hive_router::ntex::http::body::BodySize;
@@ -34,6 +35,12 @@ pub fn query_token(query: &str) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
+/// The viewer's session, watched while the socket is open.
+pub struct Session {
+    pub sid: i64,
+    pub revoked: std::sync::Arc<crate::revoked::Revoked>,
+}
+
 /// Upgrades `req` and relays it to `{social}/ws` with `extra` headers; `renewed` is a fresh access
 /// token to hand the client on the upgrade answer.
 pub async fn upgrade(
@@ -41,6 +48,7 @@ pub async fn upgrade(
     req: &mut WebRequest<DefaultError>,
     extra: &[(&'static str, String)],
     renewed: Option<&str>,
+    session: Session,
 ) -> Response {
     let mut answer = match ws::handshake(req.head()) {
         Ok(answer) => answer,
@@ -73,7 +81,7 @@ pub async fn upgrade(
     }
     // The HTTP layer's header timer must not fire on what is now a WebSocket.
     io.stop_timer();
-    ntex::rt::spawn(relay(io, upstream));
+    ntex::rt::spawn(relay(io, upstream, session));
     // The connection left HTTP with `take_io`; this answer is never written.
     Response::new(StatusCode::OK)
 }
@@ -131,12 +139,19 @@ async fn dial(
     }
 }
 
-/// Moves messages both ways until either side closes.
-async fn relay(client: ntex::io::IoBoxed, upstream: Upstream) {
+/// Moves messages both ways until either side closes or the session is revoked.
+async fn relay(client: ntex::io::IoBoxed, upstream: Upstream, session: Session) {
     let codec = ws::Codec::new().max_size(MAX_FRAME);
     let (mut up_tx, mut up_rx) = upstream.split();
+    let mut watch = tokio::time::interval(crate::revoked::POLL);
     loop {
         tokio::select! {
+            _ = watch.tick() => {
+                if session.revoked.knows(session.sid) {
+                    close_both(&client, &codec, &mut up_tx, ws::CloseCode::Policy).await;
+                    return;
+                }
+            }
             frame = client.recv(&codec) => {
                 let message = match frame {
                     Ok(Some(ws::Frame::Text(b))) => match String::from_utf8(b.to_vec()) {

@@ -34,6 +34,8 @@ pub struct Limits {
     pub max_avatar: u64,
     pub part_size: u64,
     pub max_active: usize,
+    /// Requests one user may stream at once (of `max_active`).
+    pub max_active_per_user: usize,
     pub expiry_secs: u64,
     pub sweep_secs: u64,
     pub max_metadata: usize,

@@ -62,15 +62,9 @@ pub async fn run(
     let app = kit::server::app(
         routes,
         vec![kit::db::readiness(&pool)],
-        config.http.body_limit,
+        config.http.body_limits(),
     );
     tracing::info!(listen = %listener.local_addr()?, "upload service listening");
-    kit::server::serve(
-        listener,
-        app,
-        stop.after(shutdown),
-        Duration::from_secs(config.http.shutdown_grace_secs),
-    )
-    .await?;
+    kit::server::serve(listener, app, stop.after(shutdown), config.http.timeouts()).await?;
     Ok(())
 }

@@ -25,6 +25,18 @@ pub fn upload(outcome: &str) {
     .inc();
 }
 
+/// A registration call that failed: `transient` (retried; the object is kept) or `refused`.
+/// Transient failures that last mean an operator should look (caller keys, clocks, the subgraph).
+pub fn registration_failure(kind: &str) {
+    metrics::counter_vec(
+        "clipfed_upload_registration_failures_total",
+        "Failed calls recording a finished upload, by kind",
+        &["kind"],
+    )
+    .with_label_values(&[kind])
+    .inc();
+}
+
 /// One part sent to S3.
 pub fn part_sent(elapsed: Duration) {
     metrics::latency_histogram(

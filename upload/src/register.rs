@@ -1,8 +1,13 @@
 //! Recording a finished upload where it belongs: a video in the video subgraph (`registerVideo`,
 //! idempotent per upload id), an avatar in the user subgraph (`setAvatar`). Calls carry the
 //! service credential (`x-clipfed-caller: v1.s.upload...`) and are retried with backoff for
-//! `register.retry_secs` while the subgraph is unreachable or answers UNAVAILABLE/INTERNAL; any
-//! other GraphQL error is a refusal, final for this upload.
+//! `register.retry_secs` while the subgraph is unreachable or answers with an error the client did
+//! not cause: UNAVAILABLE, INTERNAL, RATE_LIMITED, and UNAUTHENTICATED/FORBIDDEN, which mean our
+//! own credential was refused (a caller-key rotation in progress, clock skew past the header's
+//! life). Those keep the object and the session: the client's resend of its last chunk, or an
+//! operator, retries, and `clipfed_upload_registration_failures_total` says it happened. Only an
+//! answer about the upload itself (a bad title, another upload's id, the uploader gone) is a
+//! refusal, final for this upload.
 
 use std::time::Duration;
 
@@ -40,6 +45,8 @@ impl Registrar {
     pub fn new(cfg: RegisterConfig, key: CallerKey) -> anyhow::Result<Self> {
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(10))
+            // Below the subgraphs' 30 s idle keep-alive close.
+            .pool_idle_timeout(Duration::from_secs(20))
             .build()?;
         Ok(Self { http, cfg, key })
     }
@@ -126,13 +133,12 @@ impl Registrar {
                 .as_str()
                 .unwrap_or("registration failed")
                 .to_owned();
-            let transient = [
-                kit::error::ErrorCode::Unavailable,
-                kit::error::ErrorCode::Internal,
-            ]
-            .iter()
-            .any(|c| Some(i64::from(c.code())) == code);
-            return Err(if transient || code.is_none() {
+            let transient = code
+                .and_then(|c| i32::try_from(c).ok())
+                .and_then(kit::ErrorCode::from_code)
+                .is_none_or(not_the_clients_fault);
+            crate::metrics::registration_failure(if transient { "transient" } else { "refused" });
+            return Err(if transient {
                 Failure::Transient(msg)
             } else {
                 Failure::Refused(msg)
@@ -145,7 +151,42 @@ impl Registrar {
     }
 }
 
+/// Answers that say nothing about the upload: retried, never a reason to drop acknowledged bytes.
+fn not_the_clients_fault(code: kit::ErrorCode) -> bool {
+    use kit::ErrorCode::*;
+    matches!(
+        code,
+        Unavailable | Internal | RateLimited | Unauthenticated | TokenExpired | Forbidden
+    )
+}
+
 enum Failure {
     Refused(String),
     Transient(String),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::not_the_clients_fault;
+    use kit::ErrorCode;
+
+    #[test]
+    fn credential_and_availability_errors_are_retried_and_upload_errors_are_final() {
+        for code in [
+            ErrorCode::Unauthenticated,
+            ErrorCode::Forbidden,
+            ErrorCode::Unavailable,
+            ErrorCode::Internal,
+            ErrorCode::RateLimited,
+        ] {
+            assert!(not_the_clients_fault(code), "{code:?}");
+        }
+        for code in [
+            ErrorCode::InvalidParameter,
+            ErrorCode::UploadConflict,
+            ErrorCode::UserNotFound,
+        ] {
+            assert!(!not_the_clients_fault(code), "{code:?}");
+        }
+    }
 }

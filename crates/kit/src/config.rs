@@ -96,6 +96,48 @@ pub struct HttpConfig {
     pub body_limit: usize,
     /// Seconds to let in-flight requests finish after a shutdown signal.
     pub shutdown_grace_secs: u64,
+    /// A request body must bring at least this many bytes in every `read_window_secs` once read.
+    #[serde(default = "default_min_read_bytes")]
+    pub min_read_bytes: u64,
+    #[serde(default = "default_read_window_secs")]
+    pub read_window_secs: u64,
+    /// Seconds a client may take to send a request head, or to start the next request on an idle
+    /// keep-alive connection.
+    #[serde(default = "default_header_timeout_secs")]
+    pub header_timeout_secs: u64,
+}
+
+fn default_header_timeout_secs() -> u64 {
+    30
+}
+
+fn default_min_read_bytes() -> u64 {
+    1024
+}
+
+fn default_read_window_secs() -> u64 {
+    10
+}
+
+impl HttpConfig {
+    /// The waits of [`crate::server::serve`].
+    pub fn timeouts(&self) -> crate::server::Timeouts {
+        crate::server::Timeouts {
+            grace: std::time::Duration::from_secs(self.shutdown_grace_secs),
+            header_read: std::time::Duration::from_secs(self.header_timeout_secs.max(1)),
+        }
+    }
+
+    /// The body limits of [`crate::server::app`].
+    pub fn body_limits(&self) -> crate::server::BodyLimits {
+        crate::server::BodyLimits {
+            max_bytes: self.body_limit,
+            min_rate: crate::body_rate::MinRate {
+                min_bytes: self.min_read_bytes,
+                window: std::time::Duration::from_secs(self.read_window_secs.max(1)),
+            },
+        }
+    }
 }
 
 /// A service's MySQL database.

@@ -19,8 +19,10 @@
 //! - [`graphql_http`]: an axum handler serving an async-graphql schema per the GraphQL-over-HTTP spec.
 //! - [`token`]: user access and refresh JWTs: issued by the user service, verified by the router.
 //! - [`server`]: serving a router with `/healthz`, `/readyz`, `/metrics` and graceful shutdown.
+//! - [`body_rate`]: request bodies that must keep arriving (a minimum rate once read).
 
 pub mod auth;
+pub mod body_rate;
 pub mod cache;
 pub mod caller;
 pub mod config;

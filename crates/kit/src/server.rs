@@ -1,9 +1,10 @@
 //! Serving a service: RED middleware on its routes, `/healthz` (alive), `/readyz` (dependencies
-//! reachable), `/metrics`, a request body limit, and graceful shutdown that drains in-flight
+//! reachable; a failed one is named, its error text only logged), `/metrics`, a request body limit, and graceful shutdown that drains in-flight
 //! requests for a bounded grace period.
 //!
 //! Shutdown is a parameter (`impl Future`), so tests bind port 0 and stop the server when they like;
-//! binaries pass [`shutdown_signal`].
+//! binaries pass [`shutdown_signal`]. Request heads must arrive within [`Timeouts::header_read`]
+//! and bodies at a minimum rate ([`crate::body_rate`]), so slow clients cannot hold connections.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -55,13 +56,18 @@ async fn readyz(State(checks): State<Arc<Vec<Check>>>) -> impl IntoResponse {
     }))
     .await;
     let ready = results.iter().all(|(_, r)| r.is_ok());
+    // The failure's own text (addresses, versions) goes to the log, never into the answer.
     let detail: Map<String, Value> = results
         .into_iter()
         .map(|(name, r)| {
-            (
-                name.to_owned(),
-                Value::String(r.err().unwrap_or_else(|| "ok".to_owned())),
-            )
+            let state = match r {
+                Ok(()) => "ok",
+                Err(why) => {
+                    tracing::warn!(dependency = name, error.message = %why, "readiness check failed");
+                    "unavailable"
+                }
+            };
+            (name.to_owned(), Value::String(state.to_owned()))
         })
         .collect();
     let status = if ready {
@@ -75,50 +81,149 @@ async fn readyz(State(checks): State<Arc<Vec<Check>>>) -> impl IntoResponse {
     )
 }
 
-/// The service's routes wrapped with RED metrics, plus the operational endpoints and the body limit.
-pub fn app(routes: Router, checks: Vec<Check>, body_limit: usize) -> Router {
+/// How large a request body may be, and how slowly it may arrive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BodyLimits {
+    pub max_bytes: usize,
+    pub min_rate: crate::body_rate::MinRate,
+}
+
+impl BodyLimits {
+    /// `max_bytes`, with the default rate (1 KiB per 10 s).
+    pub fn new(max_bytes: usize) -> Self {
+        Self {
+            max_bytes,
+            min_rate: crate::body_rate::MinRate {
+                min_bytes: 1024,
+                window: Duration::from_secs(10),
+            },
+        }
+    }
+}
+
+/// The service's routes wrapped with RED metrics, plus the operational endpoints and the body
+/// limits (size, and the slowest rate a body may arrive at: [`crate::body_rate`]).
+pub fn app(routes: Router, checks: Vec<Check>, limits: BodyLimits) -> Router {
     let ops = Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .with_state(Arc::new(checks))
         .route("/metrics", get(metrics::handler));
+    let rate = limits.min_rate;
     routes
         .merge(ops)
         .route_layer(axum::middleware::from_fn(middleware::red))
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(body_limit))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(
+            limits.max_bytes,
+        ))
+        .layer(axum::middleware::map_request(
+            move |req: axum::extract::Request| async move {
+                req.map(|body| crate::body_rate::wrap(body, rate))
+            },
+        ))
+}
+
+/// How long a server waits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// For in-flight requests after a shutdown signal.
+    pub grace: Duration,
+    /// For a request's head (request line and headers), and for the next request on an idle
+    /// keep-alive connection: a slower client is disconnected, so trickled headers cannot hold
+    /// connections open. Clients that pool connections keep their idle time below it.
+    pub header_read: Duration,
+}
+
+impl Timeouts {
+    /// `grace`, with the default header timeout (30 s).
+    pub fn new(grace: Duration) -> Self {
+        Self {
+            grace,
+            header_read: Duration::from_secs(30),
+        }
+    }
 }
 
 /// Serves `app` on `listener` until `shutdown` resolves, then lets in-flight requests finish for at
-/// most `grace` before returning.
+/// most `timeouts.grace` before returning. Connections are HTTP/1.1 (with upgrades, for
+/// WebSockets), with `timeouts.header_read` on every request head.
 pub async fn serve(
     listener: TcpListener,
     app: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
-    grace: Duration,
+    timeouts: Timeouts,
 ) -> std::io::Result<()> {
-    let (tx, mut rx) = watch::channel(false);
-    let signal = async move {
-        shutdown.await;
-        tracing::info!("shutdown requested; draining");
-        let _ = tx.send(true);
-    };
-    let server = axum::serve(listener, app)
-        .with_graceful_shutdown(signal)
-        .into_future();
-    tokio::pin!(server);
-    tokio::select! {
-        result = &mut server => return result,
-        _ = rx.wait_for(|stop| *stop) => {}
-    }
-    match tokio::time::timeout(grace, server).await {
-        Ok(result) => result,
-        Err(_) => {
-            tracing::warn!(
-                grace_secs = grace.as_secs(),
-                "grace period over; dropping open connections"
-            );
-            Ok(())
+    let (stop_tx, stop_rx) = watch::channel(false);
+    // Every connection task holds a receiver; `closed()` resolves when the last one ends.
+    let (open_tx, open_rx) = watch::channel(());
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            _ = &mut shutdown => break,
+            accepted = listener.accept() => match accepted {
+                Ok((io, _)) => {
+                    let conn = connection(io, app.clone(), timeouts.header_read, stop_rx.clone());
+                    let open = open_rx.clone();
+                    tokio::spawn(async move {
+                        conn.await;
+                        drop(open);
+                    });
+                }
+                Err(err) => {
+                    // Out of descriptors and the like: back off instead of spinning.
+                    tracing::warn!(error.message = %err, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            },
         }
+    }
+    tracing::info!("shutdown requested; draining");
+    drop(listener);
+    let _ = stop_tx.send(true);
+    drop(open_rx);
+    if tokio::time::timeout(timeouts.grace, open_tx.closed())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            grace_secs = timeouts.grace.as_secs(),
+            "grace period over; dropping open connections"
+        );
+    }
+    Ok(())
+}
+
+/// Serves one connection until it ends, or finishes its requests once `stop` fires.
+async fn connection(
+    io: tokio::net::TcpStream,
+    app: Router,
+    header_read: Duration,
+    mut stop: watch::Receiver<bool>,
+) {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use tower::ServiceExt;
+
+    let service = hyper_util::service::TowerToHyperService::new(
+        app.map_request(|req: http::Request<hyper::body::Incoming>| req.map(axum::body::Body::new)),
+    );
+    let conn = hyper::server::conn::http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(header_read)
+        .serve_connection(TokioIo::new(io), service)
+        .with_upgrades();
+    tokio::pin!(conn);
+    let stopping = tokio::select! {
+        result = conn.as_mut() => {
+            if let Err(err) = result {
+                tracing::debug!(error.message = %err, "connection ended with an error");
+            }
+            false
+        }
+        _ = stop.wait_for(|stop| *stop) => true,
+    };
+    if stopping {
+        conn.as_mut().graceful_shutdown();
+        let _ = conn.await;
     }
 }
 

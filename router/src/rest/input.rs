@@ -7,6 +7,17 @@ use std::collections::HashMap;
 
 use kit::{AppError, ErrorCode};
 
+/// Parameters that carry secrets: refused in a query string, which browsers, proxies and access
+/// logs keep.
+pub const BODY_ONLY: &[&str] = &[
+    "password",
+    "code",
+    "mfa_code",
+    "current_code",
+    "secret",
+    "refresh_token",
+];
+
 /// Parameter name to text.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Params(HashMap<String, String>);
@@ -14,6 +25,22 @@ pub struct Params(HashMap<String, String>);
 impl Params {
     pub fn get(&self, name: &str) -> Option<&str> {
         self.0.get(name).map(String::as_str)
+    }
+
+    /// Adds the pairs of a query string; a [`BODY_ONLY`] parameter there is refused.
+    pub fn add_query(&mut self, raw: &[u8]) -> Result<(), AppError> {
+        if let Some((name, _)) =
+            form_urlencoded::parse(raw).find(|(k, _)| BODY_ONLY.contains(&k.as_ref()))
+        {
+            return Err(AppError::with_message(
+                ErrorCode::InvalidParameter,
+                format!(
+                    "`{name}` is a secret: send it in the form body, never in the query string"
+                ),
+            ));
+        }
+        self.add_urlencoded(raw);
+        Ok(())
     }
 
     /// Adds the pairs of a query string or url-encoded body.
@@ -120,6 +147,22 @@ mod tests {
         p.add_body(content_type, bytes::Bytes::from_static(raw.as_bytes()))
             .await
             .map(|()| p)
+    }
+
+    #[test]
+    fn secrets_are_refused_in_the_query_string_even_percent_encoded() {
+        for raw in [
+            "username=a&password=b",
+            "pass%77ord=b",
+            "refresh_token=x",
+            "code=123456",
+        ] {
+            let err = Params::default().add_query(raw.as_bytes()).unwrap_err();
+            assert_eq!(err.code(), ErrorCode::InvalidParameter, "{raw}");
+        }
+        let mut p = Params::default();
+        p.add_query(b"username=a&page_size=3").unwrap();
+        assert_eq!(p.get("username"), Some("a"));
     }
 
     #[tokio::test]

@@ -123,6 +123,7 @@ mod tests {
     fn variables_are_typed_and_defaulted() {
         let me = Viewer::User {
             id: 42,
+            sid: 1,
             renewed: None,
         };
         let op = operation(
@@ -211,6 +212,7 @@ mod tests {
                 r,
                 &Viewer::User {
                     id: 1,
+                    sid: 1,
                     renewed: None
                 }
             )

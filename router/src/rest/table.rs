@@ -208,10 +208,12 @@ pub static ROUTES: &[Route] = &[
     },
     Route {
         auth: Auth::Required,
-        operation: "mutation($secret: String!, $code: String!) { bindMfa(secret: $secret, code: $code) }",
+        operation: "mutation($secret: String!, $code: String!, $currentCode: String) { bindMfa(secret: $secret, code: $code, currentCode: $currentCode) }",
         vars: &[
             required("secret", &["secret"], Kind::Text),
             required("code", &["code"], Kind::Text),
+            // Replacing a bound secret: a code of the bound one (an extension of the contract).
+            var("currentCode", &["current_code"], Kind::Text),
         ],
         ..route("U6", Method::POST, &["/auth/mfa/bind"])
     },

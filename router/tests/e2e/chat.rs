@@ -12,7 +12,11 @@ use crate::stack::{Stack, code};
 
 impl Stack {
     /// Opens `/ws?{query}` with `headers`.
-    async fn chat(&self, headers: &[(&str, &str)], query: &str) -> Result<Chat, (u16, Value)> {
+    pub(crate) async fn chat(
+        &self,
+        headers: &[(&str, &str)],
+        query: &str,
+    ) -> Result<Chat, (u16, Value)> {
         let url = format!("{}/ws?{query}", self.base.replace("http://", "ws://"));
         let mut request = url.into_client_request().unwrap();
         for (name, value) in headers {

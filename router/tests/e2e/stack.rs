@@ -42,8 +42,21 @@ fn load<T: serde::de::DeserializeOwned>(defaults: &str) -> T {
     kit::config::load_from(defaults, None, Vec::new()).expect("service defaults load")
 }
 
+/// The router's per-client rate limits in tests: every test client is 127.0.0.1, so the stack
+/// lifts them unless a test sets its own ([`Stack::start_with`]).
+const TEST_LIMITS: &[(&str, &str)] = &[
+    ("CLIPFED_ROUTER_WRITES_PER_MINUTE", "100000"),
+    ("CLIPFED_ROUTER_IMAGE_SEARCHES_PER_MINUTE", "100000"),
+    ("CLIPFED_ROUTER_UPLOADS_PER_MINUTE", "100000"),
+];
+
 impl Stack {
     pub async fn start() -> Self {
+        Self::start_with(&[]).await
+    }
+
+    /// The stack with extra environment variables for the router (they win over the test limits).
+    pub async fn start_with(router_env: &[(&str, &str)]) -> Self {
         testkit::require_mysql();
         testkit::require_redis();
         testkit::require_kafka();
@@ -91,6 +104,8 @@ impl Stack {
             .env("CLIPFED_ROUTER_UPLOAD_URL", &upload.base)
             .env("CLIPFED_ROUTER_SEARCH_URL", &search.base)
             .env("CLIPFED_ROUTER_SOCIAL_URL", &social.base)
+            .envs(TEST_LIMITS.iter().copied())
+            .envs(router_env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()
@@ -222,6 +237,13 @@ impl Stack {
         req.send().await.unwrap().json().await.unwrap()
     }
 
+    /// U2 for `name` with the password [`Stack::sign_up`] gives everyone: headers and envelope.
+    pub async fn login(&self, name: &str) -> (reqwest::header::HeaderMap, Value) {
+        let fields = [("username", name), ("password", "passw0rd!")];
+        self.form_envelope(reqwest::Method::POST, "/user/login", &fields, &[])
+            .await
+    }
+
     /// Registers and logs in `name`; returns (user id, access token, refresh token).
     pub async fn sign_up(&self, name: &str) -> (String, String, String) {
         let reg = self
@@ -237,15 +259,7 @@ impl Stack {
             10000,
             "register {name}"
         );
-        let login = self
-            .form(
-                reqwest::Method::POST,
-                "/user/login",
-                &[("username", name), ("password", "passw0rd!")],
-                &[],
-            )
-            .await;
-        let (headers, body) = envelope(login).await;
+        let (headers, body) = self.login(name).await;
         let header = |n: &str| headers.get(n).unwrap().to_str().unwrap().to_owned();
         (
             body["data"]["id"].as_str().unwrap().to_owned(),

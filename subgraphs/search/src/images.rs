@@ -54,10 +54,12 @@ pub struct Images {
     pub max_files: usize,
 }
 
+/// A Milvus or MySQL failure: logged with its text, answered without it (it names addresses).
 fn store(err: impl std::fmt::Display) -> AppError {
+    tracing::error!(error.message = %err, "image index call failed");
     AppError::with_message(
         ErrorCode::Unavailable,
-        format!("the image index is unavailable: {err}"),
+        "the image index is unavailable, retry later",
     )
 }
 

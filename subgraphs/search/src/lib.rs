@@ -123,15 +123,9 @@ pub async fn run(
     let app = kit::server::app(
         graphql.merge(http::routes(state)),
         vec![kit::db::readiness(&pool)],
-        config.http.body_limit,
+        config.http.body_limits(),
     );
     tracing::info!(server.address = %listener.local_addr()?, "search subgraph listening");
-    kit::server::serve(
-        listener,
-        app,
-        stop.after(shutdown),
-        Duration::from_secs(config.http.shutdown_grace_secs),
-    )
-    .await?;
+    kit::server::serve(listener, app, stop.after(shutdown), config.http.timeouts()).await?;
     Ok(())
 }

@@ -69,6 +69,10 @@ pub struct ChatConfig {
     /// Pushes queued per connection; a client that falls this far behind is disconnected and
     /// reads what it missed from the history.
     pub push_buffer: usize,
+    /// Messages (private and group) one user may send per minute, on this instance.
+    pub sends_per_minute: u32,
+    /// Groups one user may create per minute, on this instance.
+    pub groups_per_minute: u32,
 }
 
 impl Config {

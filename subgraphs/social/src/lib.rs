@@ -108,6 +108,7 @@ pub async fn run(
     let chat = chat::routes(chat::Chat {
         social: social.clone(),
         hub: std::sync::Arc::default(),
+        limiter: std::sync::Arc::default(),
         callers: caller_key.clone(),
         stop: stop.clone(),
     });

@@ -1,9 +1,12 @@
-//! Login throttling: attempts per username and per client address, counted in Redis so every
+//! Password throttling: attempts per username and per client address, counted in Redis so every
 //! instance shares one count.
 //!
-//! Every attempt counts, before any password is hashed, so the limits also cap how much argon2 work
-//! one client can demand. A successful login clears its username's count: the username limit then
-//! reads as "failures in a row". Redis being down refuses logins (`UNAVAILABLE`) rather than letting
+//! Every operation that checks a password or hashes one counts here, before any hashing: login,
+//! registration, password change, and the current-code check of an MFA rebind. Login and password
+//! change share one budget per username, so guesses cannot be split between them, and one budget
+//! per client address covers all four, so the limits also cap how much argon2 work one client can
+//! demand. Each alias of a GraphQL operation is one attempt. A successful login or password check
+//! clears its username's count: the username limit then reads as "failures in a row". Redis being down refuses logins (`UNAVAILABLE`) rather than letting
 //! guesses through unmetered; `/readyz` reports it, so a balancer stops sending traffic first.
 
 use std::net::IpAddr;
@@ -34,12 +37,20 @@ impl LoginGuard {
 
     /// Counts an attempt on `username_key` (the case-folded name) from `client`, or refuses it.
     pub async fn admit(&self, username_key: &str, client: Option<IpAddr>) -> Result<(), AppError> {
-        if let Some(addr) = client {
-            self.check("login_addr", &addr.to_string(), self.limits.per_address)
-                .await?;
-        }
+        self.admit_address(client).await?;
         self.check("login_user", username_key, self.limits.per_username)
             .await
+    }
+
+    /// Counts a password hash that names no existing account (registration) on `client` only.
+    pub async fn admit_address(&self, client: Option<IpAddr>) -> Result<(), AppError> {
+        match client {
+            Some(addr) => {
+                self.check("login_addr", &addr.to_string(), self.limits.per_address)
+                    .await
+            }
+            None => Ok(()),
+        }
     }
 
     /// Clears the failures of a username after a successful login.
@@ -61,7 +72,7 @@ impl LoginGuard {
             Decision::Limited { retry_after } => Err(AppError::with_message(
                 ErrorCode::RateLimited,
                 format!(
-                    "too many login attempts; retry in {} s",
+                    "too many password attempts; retry in {} s",
                     retry_after.as_secs()
                 ),
             )),

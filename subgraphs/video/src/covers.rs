@@ -138,21 +138,27 @@ impl CoverWorker {
         Ok((cover_key, duration))
     }
 
+    /// What ffmpeg and ffprobe may open: the presigned URL over HTTP(S) only (no `file:`, no other
+    /// protocol), read only by the demuxers of the containers the upload service accepts. Without the
+    /// format list, a file whose bytes probe as a playlist (HLS, `concat`) would make ffmpeg fetch the
+    /// URLs inside it: any internal address. (The demuxer is limited, not forced: one upload kind
+    /// covers several containers, and ffmpeg still probes among these.)
+    const INPUT_LIMITS: &[&str] = &[
+        "-protocol_whitelist",
+        "http,https,tcp,tls",
+        "-format_whitelist",
+        "mov,mp4,m4a,3gp,3g2,mj2,matroska,webm,avi,flv,mpeg,mpegps,mpegts,mpegvideo,asf",
+    ];
+
     /// One JPEG frame at `seek` seconds; empty when the video is shorter.
     async fn frame(&self, source: &str, seek: f64) -> Result<Vec<u8>, Failure> {
         let mut cmd = Command::new(&self.cfg.ffmpeg);
-        cmd.args([
-            "-nostdin",
-            "-v",
-            "error",
-            "-ss",
-            &seek.to_string(),
-            "-i",
-            source,
-        ])
-        .args(["-frames:v", "1", "-vf"])
-        .arg(format!("scale='min({MAX_WIDTH},iw)':-2"))
-        .args(["-f", "image2", "-c:v", "mjpeg", "-q:v", "4", "pipe:1"]);
+        cmd.args(["-nostdin", "-v", "error"])
+            .args(Self::INPUT_LIMITS)
+            .args(["-ss", &seek.to_string(), "-i", source])
+            .args(["-frames:v", "1", "-vf"])
+            .arg(format!("scale='min({MAX_WIDTH},iw)':-2"))
+            .args(["-f", "image2", "-c:v", "mjpeg", "-q:v", "4", "pipe:1"]);
         let out = self.output(cmd).await?;
         if !out.status.success() {
             let why = String::from_utf8_lossy(&out.stderr).trim().to_owned();
@@ -164,7 +170,9 @@ impl CoverWorker {
     /// The duration ffprobe reports, if it runs and knows it.
     async fn duration_ms(&self, source: &str) -> Option<i64> {
         let mut cmd = Command::new(&self.cfg.ffprobe);
-        cmd.args(["-v", "error", "-show_entries", "format=duration"])
+        cmd.args(["-v", "error"])
+            .args(Self::INPUT_LIMITS)
+            .args(["-show_entries", "format=duration"])
             .args(["-of", "default=noprint_wrappers=1:nokey=1", source]);
         let out = self.output(cmd).await.ok()?;
         let secs: f64 = String::from_utf8_lossy(&out.stdout).trim().parse().ok()?;

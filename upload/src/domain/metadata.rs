@@ -1,6 +1,8 @@
 //! The `Upload-Metadata` header (tus: comma-separated `key base64(value)` pairs, the value optional)
 //! and what this service reads from it: `kind`, `title`, `description`, `filename`, `token`.
-//! Other keys (`filetype`, `name`, ...) are kept and echoed but not used.
+//! Other keys (`filetype`, `name`, ...) are kept and echoed but not used. A credential (`token`)
+//! is read for authentication and then dropped: it is never stored, so `HEAD` on the upload URL,
+//! which needs no credential, cannot give it back.
 //!
 //! Checked at creation so that a doomed upload is refused before its bytes are sent. The video
 //! subgraph applies the same title and description limits again when it records the video.
@@ -17,10 +19,13 @@ pub const MAX_DESCRIPTION_CHARS: usize = 5000;
 /// Filename limit, bytes.
 pub const MAX_FILENAME_BYTES: usize = 255;
 
+/// Metadata keys that carry credentials: read, never stored or echoed.
+pub const CREDENTIAL_KEYS: &[&str] = &["token"];
+
 /// What an upload says about itself.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct Metadata {
-    /// The header as sent, echoed by HEAD.
+    /// The header as sent without its credential pairs: what is stored and echoed by HEAD.
     pub raw: String,
     pub kind: Option<String>,
     pub title: Option<String>,
@@ -30,14 +35,25 @@ pub struct Metadata {
     pub token: Option<String>,
 }
 
+impl std::fmt::Debug for Metadata {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Metadata")
+            .field("raw", &self.raw)
+            .field("kind", &self.kind)
+            .field("title", &self.title)
+            .field("description", &self.description)
+            .field("filename", &self.filename)
+            .field("token", &self.token.as_ref().map(|_| "[REDACTED]"))
+            .finish()
+    }
+}
+
 /// Parses the header; empty or absent means no metadata (tuspy sends an empty header).
 pub fn parse(header: Option<&str>) -> Result<Metadata, String> {
     let raw = header.unwrap_or("").trim();
-    let mut meta = Metadata {
-        raw: raw.to_owned(),
-        ..Metadata::default()
-    };
+    let mut meta = Metadata::default();
     let mut seen = Vec::new();
+    let mut kept = Vec::new();
     for pair in raw.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         let (key, value) = match pair.split_once(' ') {
             Some((k, v)) => (k, Some(v.trim())),
@@ -52,6 +68,9 @@ pub fn parse(header: Option<&str>) -> Result<Metadata, String> {
             return Err(format!("Upload-Metadata names {key:?} twice"));
         }
         seen.push(key);
+        if !CREDENTIAL_KEYS.contains(&key) {
+            kept.push(pair);
+        }
         let value = match value {
             None | Some("") => String::new(),
             Some(v) => {
@@ -72,6 +91,7 @@ pub fn parse(header: Option<&str>) -> Result<Metadata, String> {
         };
         *slot = Some(value);
     }
+    meta.raw = kept.join(",");
     Ok(meta)
 }
 
@@ -179,6 +199,21 @@ mod tests {
         assert_eq!(meta.raw, header);
         let d = describe(&meta).unwrap();
         assert_eq!((d.kind, d.title.as_str()), (Kind::Video, "我的猫"));
+    }
+
+    #[test]
+    fn a_token_authenticates_but_is_never_kept_for_storage_or_echo() {
+        let header = format!(
+            "filename {},token {}",
+            b64("a.mp4"),
+            b64("secret.jwt.value")
+        );
+        let meta = parse(Some(&header)).unwrap();
+        assert_eq!(meta.token.as_deref(), Some("secret.jwt.value"));
+        assert_eq!(meta.raw, format!("filename {}", b64("a.mp4")));
+        assert!(!format!("{meta:?}").contains("secret.jwt.value"));
+        let only = parse(Some(&format!("token {}", b64("t")))).unwrap();
+        assert_eq!(only.raw, "");
     }
 
     #[test]

@@ -3,7 +3,8 @@
 //! ([`sweep`]) that registers pending uploads and removes expired ones.
 //!
 //! Invariants: one request writes an upload at a time (a MySQL named lock, else 423); at most
-//! `limits.max_active` requests stream at once (else 503); a session's `received`, tail, hash state
+//! `limits.max_active` requests stream at once, `limits.max_active_per_user` of one user (else 503);
+//! a session's `received`, tail, hash state
 //! and part list change together in one transaction, after S3 holds the parts they name.
 
 pub mod concat;
@@ -29,6 +30,9 @@ use crate::register::Registrar;
 use crate::store::lock::{self, UploadLock};
 use crate::store::sessions::{self, DONE, PARTIAL, Session};
 
+/// Requests streaming per owner.
+type Owners = Arc<std::sync::Mutex<std::collections::HashMap<i64, usize>>>;
+
 /// Everything the use cases need.
 #[derive(Clone)]
 pub struct Uploads {
@@ -37,6 +41,28 @@ pub struct Uploads {
     pub registrar: Registrar,
     pub limits: Limits,
     permits: Arc<Semaphore>,
+    owners: Owners,
+}
+
+/// One of an owner's streaming slots, given back when dropped.
+pub struct OwnerSlot {
+    owners: Owners,
+    owner: i64,
+}
+
+impl Drop for OwnerSlot {
+    fn drop(&mut self) {
+        let mut owners = self
+            .owners
+            .lock()
+            .expect("the slot table is never poisoned");
+        if let Some(n) = owners.get_mut(&self.owner) {
+            *n -= 1;
+            if *n == 0 {
+                owners.remove(&self.owner);
+            }
+        }
+    }
 }
 
 /// What a new session is.
@@ -61,6 +87,7 @@ impl Uploads {
             registrar,
             limits,
             permits,
+            owners: Arc::default(),
         }
     }
 
@@ -158,6 +185,23 @@ impl Uploads {
             .clone()
             .try_acquire_owned()
             .map_err(|_| UploadError::busy())
+    }
+
+    /// One of `owner`'s `limits.max_active_per_user` slots (503 when they are all taken).
+    pub fn owner_slot(&self, owner: i64) -> Result<OwnerSlot, UploadError> {
+        let mut owners = self
+            .owners
+            .lock()
+            .expect("the slot table is never poisoned");
+        let n = owners.entry(owner).or_default();
+        if *n >= self.limits.max_active_per_user.max(1) {
+            return Err(UploadError::busy());
+        }
+        *n += 1;
+        Ok(OwnerSlot {
+            owners: Arc::clone(&self.owners),
+            owner,
+        })
     }
 
     /// Requests streaming right now.

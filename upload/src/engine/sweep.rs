@@ -1,5 +1,6 @@
 //! Upkeep, every `limits.sweep_secs`: uploads complete in S3 but not yet recorded are registered
-//! again; sessions past their expiry are removed (unfinished ones aborted in S3, so no multipart
+//! again, expired or not (acknowledged bytes are never dropped for a registration that keeps
+//! failing); other sessions past their expiry are removed (unfinished ones aborted in S3, so no multipart
 //! upload is left behind; recorded objects stay). A session being written is skipped (its lock).
 
 use std::future::Future;
@@ -43,7 +44,6 @@ impl Uploads {
             };
             if let Some(s) = sessions::get(&self.pool, &id).await?
                 && s.state == sessions::ASSEMBLED
-                && !s.is_expired()
             {
                 // The outcome reaches the client on its next PATCH or HEAD.
                 let _ = self.register_assembled(s).await;
@@ -56,6 +56,7 @@ impl Uploads {
             };
             if let Some(s) = sessions::get(&self.pool, &id).await?
                 && s.is_expired()
+                && s.state != sessions::ASSEMBLED
             {
                 let unfinished = s.state != DONE;
                 match self.discard(&s).await {

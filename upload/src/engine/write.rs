@@ -65,6 +65,7 @@ impl Uploads {
         E: std::fmt::Display,
     {
         let mut s = self.live(req.id, req.owner).await?;
+        let _mine = self.owner_slot(s.owner_id)?;
         if s.concat == FINAL {
             return Err(UploadError::forbidden(
                 "a final upload is assembled from its partial uploads and takes no PATCH",

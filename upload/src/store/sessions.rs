@@ -200,11 +200,16 @@ pub async fn delete(pool: &MySqlPool, id: &str) -> Result<(), sqlx::Error> {
 /// Sessions past their expiry, oldest first.
 pub async fn expired(pool: &MySqlPool, limit: i64) -> Result<Vec<String>, sqlx::Error> {
     kit::db::count_operation("uploads.expired");
-    sqlx::query_scalar("SELECT id FROM uploads WHERE expires_at < ? ORDER BY expires_at LIMIT ?")
-        .bind(Utc::now().naive_utc())
-        .bind(limit)
-        .fetch_all(pool)
-        .await
+    // Assembled uploads never expire: their bytes were acknowledged, and they wait for their
+    // registration (retried by every sweep) however long it takes.
+    sqlx::query_scalar(
+        "SELECT id FROM uploads WHERE expires_at < ? AND state <> ? ORDER BY expires_at LIMIT ?",
+    )
+    .bind(Utc::now().naive_utc())
+    .bind(ASSEMBLED)
+    .bind(limit)
+    .fetch_all(pool)
+    .await
 }
 
 /// Sessions complete in S3 whose registration is still pending.

@@ -86,3 +86,46 @@ async fn the_sweeper_records_an_upload_whose_client_gave_up() {
     .await;
     assert_eq!(s.offset(&path).await, Ok(file.len()));
 }
+
+#[tokio::test]
+async fn a_refused_service_credential_keeps_the_finished_upload_for_a_retry() {
+    // The upload service signs with a key the video service does not share (a rotation half
+    // done): every registration call is refused as UNAUTHENTICATED, which the client did not cause.
+    let s = Stack::start_with(false, |c| {
+        c.auth.caller_key =
+            secrecy::SecretString::from("rotated-caller-key-0123456789abcdef-xyz".to_owned());
+        c.register.retry_secs = 1;
+        c.limits.sweep_secs = 3600;
+    })
+    .await;
+    let user = some_user();
+    let file = mp4(6 * MIB, 12);
+    let path = s.new_video(user, file.len(), "kept").await;
+    let res = s.patch(&path, user, 0, file.clone()).await;
+    assert_eq!(
+        res.status(),
+        503,
+        "pending, not refused: {:?}",
+        res.text().await
+    );
+    assert_eq!(
+        s.offset(&path).await,
+        Ok(0),
+        "HEAD points back at the last chunk"
+    );
+    assert_eq!(
+        s.count("SELECT COUNT(*) FROM uploads WHERE state = 2")
+            .await,
+        1,
+        "the session waits for a retry"
+    );
+    let text = testkit::get_text(&s.http, &s.url("/metrics")).await;
+    assert!(
+        testkit::metric(
+            &text,
+            "clipfed_upload_registration_failures_total{kind=\"transient\"}"
+        ) >= 1.0,
+        "the failures are counted for an alert"
+    );
+    assert!(s.videos_of(user).await.is_empty());
+}

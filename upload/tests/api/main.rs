@@ -10,4 +10,5 @@ mod forms;
 mod helpers;
 mod lifecycle;
 mod memory;
+mod slow;
 mod tus;

@@ -97,10 +97,9 @@ pub async fn serve_subgraph_with<E: Executor>(
         http.body_limit,
     )
     .merge(extra);
-    let app = crate::server::app(routes, checks, http.body_limit);
+    let app = crate::server::app(routes, checks, http.body_limits());
     tracing::info!(server.address = %listener.local_addr()?, service.name = name, "subgraph listening");
-    let grace = std::time::Duration::from_secs(http.shutdown_grace_secs);
-    crate::server::serve(listener, app, shutdown, grace).await
+    crate::server::serve(listener, app, shutdown, http.timeouts()).await
 }
 
 /// A subgraph schema's SDL as the router composes it: federation v2, with `@composeDirective`.

@@ -78,19 +78,31 @@ impl Running {
     }
 }
 
+/// The header timeout of [`spawn`]'s servers.
+pub const HEADER_READ: Duration = Duration::from_secs(2);
+
 /// Serves `routes` through `kit::server` on 127.0.0.1:0.
 pub async fn spawn(routes: Router, checks: Vec<Check>, body_limit: usize) -> Running {
+    spawn_with(routes, checks, server::BodyLimits::new(body_limit)).await
+}
+
+/// [`spawn`] with body limits of the test's choosing.
+pub async fn spawn_with(routes: Router, checks: Vec<Check>, limits: server::BodyLimits) -> Running {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (tx, rx) = oneshot::channel::<()>();
-    let app = server::app(routes, checks, body_limit);
+    let app = server::app(routes, checks, limits);
     let handle = tokio::spawn(server::serve(
         listener,
         app,
         async move {
             let _ = rx.await;
         },
-        Duration::from_secs(5),
+        // A short header timeout, so the slow-client test runs in seconds.
+        server::Timeouts {
+            grace: Duration::from_secs(5),
+            header_read: HEADER_READ,
+        },
     ));
     Running {
         addr,

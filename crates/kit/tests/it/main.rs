@@ -8,4 +8,5 @@ mod helpers;
 mod kafka;
 mod outbox;
 mod server;
+mod slow;
 mod telemetry;

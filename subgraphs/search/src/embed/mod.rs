@@ -35,10 +35,14 @@ impl From<EmbedError> for AppError {
                 ErrorCode::ImageUnreadable,
                 format!("the image could not be decoded: {why}"),
             ),
-            EmbedError::Failed(why) => AppError::with_message(
-                ErrorCode::Unavailable,
-                format!("the image model is unavailable: {why}"),
-            ),
+            EmbedError::Failed(why) => {
+                // A remote model's error names its address: logged, not answered.
+                tracing::error!(error.message = %why, "image embedding failed");
+                AppError::with_message(
+                    ErrorCode::Unavailable,
+                    "the image model is unavailable, retry later",
+                )
+            }
         }
     }
 }
@@ -107,6 +111,15 @@ pub fn normalise(mut v: Vec<f32>) -> Result<Vec<f32>, EmbedError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_failed_model_call_is_answered_without_its_text() {
+        let err = AppError::from(EmbedError::Failed(
+            "POST http://10.0.3.7:8500/embed: connection refused".into(),
+        ));
+        assert_eq!(err.code(), ErrorCode::Unavailable);
+        assert!(!err.message().contains("10.0.3.7"), "{}", err.message());
+    }
 
     #[test]
     fn check_sniffs_bytes_not_names() {

@@ -6,6 +6,8 @@
 //! message is pushed to the other open connections of its receivers ([`hub`]), and the session
 //! ends on the client's close, a transport error, a frame over `chat.max_frame_bytes`, a push
 //! queue that overflowed (close 1013: read the history), or the service's shutdown (close 1001).
+//! Sends and group creations are limited per user per minute (`RATE_LIMITED`, the connection
+//! stays open).
 
 pub mod hub;
 pub mod protocol;
@@ -22,6 +24,7 @@ use futures::{SinkExt, StreamExt};
 use http::{HeaderMap, StatusCode};
 use kit::AppError;
 use kit::caller::CallerKey;
+use kit::ratelimit::{Limit, LocalLimiter, refusal};
 use serde_json::Value;
 
 use self::hub::{Hub, Push};
@@ -33,6 +36,8 @@ use crate::usecases::Social;
 pub struct Chat {
     pub social: Social,
     pub hub: Arc<Hub>,
+    /// Sends and group creations per user (`chat.sends_per_minute`, `chat.groups_per_minute`).
+    pub limiter: Arc<LocalLimiter>,
     pub callers: CallerKey,
     /// Resolves when the service stops.
     pub stop: kit::server::Stop,
@@ -131,7 +136,29 @@ async fn answer(chat: &Chat, user: i64, seat: u64, text: &str) -> String {
     protocol::reply(&parsed.id, &parsed.kind, outcome)
 }
 
+/// Counts a send or a group creation of `user`; refuses it over the minute's limit.
+fn admit(chat: &Chat, user: i64, request: &Request) -> Result<(), AppError> {
+    let per_minute = |max| Limit {
+        max,
+        window_secs: 60,
+    };
+    let config = &chat.social.chat;
+    let (scope, what, limit) = match request {
+        Request::PrivateSend { .. } | Request::GroupSend { .. } => {
+            ("chat_send", "messages", per_minute(config.sends_per_minute))
+        }
+        Request::GroupCreate { .. } => (
+            "chat_group",
+            "groups created",
+            per_minute(config.groups_per_minute),
+        ),
+        _ => return Ok(()),
+    };
+    refusal(what, chat.limiter.hit(scope, &user.to_string(), limit))
+}
+
 async fn run(chat: &Chat, user: i64, seat: u64, request: Request) -> Result<Value, AppError> {
+    admit(chat, user, &request)?;
     let social = &chat.social;
     Ok(match request {
         Request::PrivateSend { to, content } => {

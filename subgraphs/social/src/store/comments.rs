@@ -110,6 +110,10 @@ pub async fn by_ids(
     Ok(rows)
 }
 
+/// Most ids bound in one statement: MySQL takes at most 65,535 placeholders, so a subtree larger
+/// than that is read and deleted in batches (one transaction still).
+pub const BATCH: usize = 10_000;
+
 /// The live replies below `root` (any depth) as `(id, parent id)`, locked, breadth first.
 pub async fn lock_subtree(
     conn: &mut MySqlConnection,
@@ -120,23 +124,27 @@ pub async fn lock_subtree(
     let mut found = Vec::new();
     let mut frontier = vec![root];
     while !frontier.is_empty() {
-        kit::db::count_operation("comments.lock_replies");
-        let mut q = QueryBuilder::new(format!(
-            "SELECT id, parent_id FROM comments_{shard} WHERE deleted_at IS NULL AND parent_id IN ("
-        ));
-        let mut list = q.separated(", ");
-        for id in &frontier {
-            list.push_bind(*id);
+        let mut next = Vec::new();
+        for batch in frontier.chunks(BATCH) {
+            kit::db::count_operation("comments.lock_replies");
+            let mut q = QueryBuilder::new(format!(
+                "SELECT id, parent_id FROM comments_{shard} WHERE deleted_at IS NULL AND parent_id IN ("
+            ));
+            let mut list = q.separated(", ");
+            for id in batch {
+                list.push_bind(*id);
+            }
+            q.push(") FOR UPDATE");
+            let level: Vec<(i64, i64)> = q.build_query_as().fetch_all(&mut *conn).await?;
+            next.extend(level.iter().map(|(id, _)| *id));
+            found.extend(level);
         }
-        q.push(") FOR UPDATE");
-        let level: Vec<(i64, i64)> = q.build_query_as().fetch_all(&mut *conn).await?;
-        frontier = level.iter().map(|(id, _)| *id).collect();
-        found.extend(level);
+        frontier = next;
     }
     Ok(found)
 }
 
-/// Marks `ids` (all in one shard) deleted.
+/// Marks `ids` (all in one shard) deleted, [`BATCH`] at a time.
 pub async fn soft_delete(
     conn: &mut MySqlConnection,
     shards: &Shards,
@@ -146,19 +154,20 @@ pub async fn soft_delete(
     let Some(first) = ids.first() else {
         return Ok(());
     };
-    kit::db::count_operation("comments.delete");
-    let mut q = QueryBuilder::new(format!(
-        "UPDATE comments_{} SET deleted_at = ",
-        shards.of(*first)
-    ));
-    q.push_bind(at).push(", updated_at = ").push_bind(at);
-    q.push(" WHERE id IN (");
-    let mut list = q.separated(", ");
-    for id in ids {
-        list.push_bind(*id);
+    let shard = shards.of(*first);
+    for batch in ids.chunks(BATCH) {
+        kit::db::count_operation("comments.delete");
+        let mut q = QueryBuilder::new(format!("UPDATE comments_{shard} SET deleted_at = "));
+        q.push_bind(at).push(", updated_at = ").push_bind(at);
+        q.push(" WHERE id IN (");
+        let mut list = q.separated(", ");
+        for id in batch {
+            list.push_bind(*id);
+        }
+        q.push(")");
+        q.build().execute(&mut *conn).await?;
     }
-    q.push(")");
-    q.build().execute(conn).await.map(drop)
+    Ok(())
 }
 
 /// What a comment list is of.

@@ -90,12 +90,16 @@ impl Social {
         comments::soft_delete(&mut tx, &self.shards, &ids, now())
             .await
             .map_err(db)?;
-        let event = InteractionEvent::CommentsDeleted {
-            id: kit::id::next_id(),
-            video_id: row.video_id,
-            removed,
-        };
-        self.emit(&mut tx, &event).await?;
+        // One event per batch keeps each Kafka message small whatever the subtree's size; the
+        // counter fold adds them up like one.
+        for batch in removed.chunks(comments::BATCH) {
+            let event = InteractionEvent::CommentsDeleted {
+                id: kit::id::next_id(),
+                video_id: row.video_id,
+                removed: batch.to_vec(),
+            };
+            self.emit(&mut tx, &event).await?;
+        }
         self.commit(tx).await?;
         metrics::action("delete_comment");
         Ok(())

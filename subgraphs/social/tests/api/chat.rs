@@ -398,3 +398,51 @@ async fn open_connections_are_closed_as_going_away_on_shutdown() {
     stopping.await.unwrap();
     testkit::drop_database(&db).await;
 }
+
+#[tokio::test]
+async fn a_flood_of_messages_or_groups_is_refused_past_the_minutes_limit_and_not_stored() {
+    let app = spawn_app().await;
+    let [a, b, c, _] = circle(&app, 500).await;
+    let mut a1 = chat(&app, a).await;
+    // The defaults: 60 messages and 5 groups per user per minute.
+    for n in 0..60 {
+        let reply = a1
+            .ask(json!({"type": "private.send", "to_user_id": b, "content": format!("m{n}")}))
+            .await;
+        assert_base(&reply, 10000);
+    }
+    let over = a1
+        .ask(json!({"type": "private.send", "to_user_id": b, "content": "one too many"}))
+        .await;
+    assert_base(&over, 10006);
+    assert!(
+        over["base"]["msg"].as_str().unwrap().contains("retry in"),
+        "{over}"
+    );
+    let group = a1
+        .ask(json!({"type": "group.send", "group_id": "1", "content": "also a message"}))
+        .await;
+    assert_base(&group, 10006);
+    assert_eq!(
+        stored_messages(&app).await.0,
+        60,
+        "refused messages are not stored"
+    );
+    for n in 0..5 {
+        let made = a1
+            .ask(json!({"type": "group.create", "name": format!("g{n}"), "member_ids": [b, c]}))
+            .await;
+        assert_base(&made, 10000);
+    }
+    let over = a1
+        .ask(json!({"type": "group.create", "name": "g5", "member_ids": [b, c]}))
+        .await;
+    assert_base(&over, 10006);
+    assert_eq!(stored_messages(&app).await.1, 5);
+    // The connection stays open, and reads are not limited.
+    let history = a1
+        .ask(json!({"type": "private.history", "user_id": b, "page_num": 0, "page_size": 5}))
+        .await;
+    assert_base(&history, 10000);
+    app.cleanup().await;
+}

@@ -237,3 +237,50 @@ async fn bad_comment_input_is_refused_and_changes_nothing() {
     );
     app.cleanup().await;
 }
+
+#[tokio::test]
+async fn deleting_a_comment_with_more_replies_than_one_statement_binds_works_in_batches() {
+    let app = spawn_app().await;
+    let video = app.video().await;
+    let root = app.comment_id(3, Some(video), None, "popular").await;
+    // 70,000 replies: more than MySQL's 65,535 placeholders of one statement. Written straight
+    // into the comment's shard (ids in the same residue class as the root, as the service draws).
+    let count = i64::from(app.config.shards.count);
+    let table = format!("comments_{}", root.rem_euclid(count));
+    let pool = app.sql().await;
+    for batch in 0..14 {
+        let mut q = sqlx::QueryBuilder::<sqlx::MySql>::new(format!(
+            "INSERT INTO {table} (id, video_id, parent_id, author_id, content, created_at, updated_at) "
+        ));
+        q.push_values(
+            (0..5_000i64).map(|i| batch * 5_000 + i + 1),
+            |mut row, k| {
+                row.push_bind(root + k * count)
+                    .push_bind(video)
+                    .push_bind(root)
+                    .push_bind(9i64)
+                    .push_bind("me too")
+                    .push("NOW(3)")
+                    .push("NOW(3)");
+            },
+        );
+        q.build().execute(&pool).await.unwrap();
+    }
+    let body = app
+        .gql_as(
+            &user(3),
+            "mutation($c: ID!) { deleteComment(commentId: $c) }",
+            json!({"c": root.to_string()}),
+        )
+        .await;
+    assert_ok(&body);
+    let live: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT COUNT(*) FROM {table} WHERE parent_id = ? AND deleted_at IS NULL"
+    )))
+    .bind(root)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(live, 0, "every reply is deleted with its parent");
+    app.cleanup().await;
+}

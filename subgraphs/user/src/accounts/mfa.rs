@@ -1,4 +1,8 @@
 //! TOTP: offering a secret with its QR code, and binding it once a code proves the app has it.
+//! Replacing a bound secret needs a code of the bound one: an access token alone must not be
+//! enough to move an account to another authenticator.
+
+use std::net::IpAddr;
 
 use chrono::Utc;
 use kit::AppError;
@@ -34,8 +38,17 @@ impl Accounts {
         })
     }
 
-    /// Binds the pending secret once `code` shows the authenticator has it.
-    pub async fn mfa_bind(&self, user_id: i64, secret: &str, code: &str) -> Result<(), AppError> {
+    /// Binds the pending secret once `code` shows the authenticator has it. When a secret is
+    /// bound already, `current` must be a fresh code of it (spent like a login code, throttled
+    /// like one), and every session of the user is revoked with the change.
+    pub async fn mfa_bind(
+        &self,
+        user_id: i64,
+        secret: &str,
+        code: &str,
+        current: Option<&str>,
+        client: Option<IpAddr>,
+    ) -> Result<(), AppError> {
         let offered = MfaSecret::from_base32(secret)?;
         let user = self.user(user_id).await?;
         let pending = user
@@ -46,8 +59,17 @@ impl Accounts {
             return Err(UserError::InvalidMfaSecret.into());
         }
         let step = offered.verify(code, Utc::now().timestamp() as u64, None)?;
+        // Last, so that a mistake above does not cost the owner a code of the bound secret.
+        let replacing = user.mfa_secret.is_some();
+        if let Some(sealed) = &user.mfa_secret {
+            let key = user.username.to_lowercase();
+            self.guard.admit(&key, client).await?;
+            self.spend_code(&user, sealed, current).await?;
+            self.guard.succeeded(&key).await?;
+        }
+        let mut tx = self.pool.begin().await.map_err(db)?;
         store::users::bind_mfa(
-            &self.pool,
+            &mut *tx,
             user_id,
             &self.secrets.seal(offered.bytes()),
             step as i64,
@@ -55,7 +77,22 @@ impl Accounts {
         )
         .await
         .map_err(db)?;
+        let revoked = if replacing {
+            store::sessions::revoke_all(&mut *tx, user_id, now())
+                .await
+                .map_err(db)?
+        } else {
+            0
+        };
+        tx.commit().await.map_err(db)?;
         metrics::mfa_bound();
+        if replacing {
+            tracing::info!(
+                user.id = user_id,
+                sessions.revoked = revoked,
+                "MFA secret replaced"
+            );
+        }
         Ok(())
     }
 }

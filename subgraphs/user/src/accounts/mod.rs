@@ -61,8 +61,15 @@ fn db(err: sqlx::Error) -> AppError {
 }
 
 impl Accounts {
-    /// Creates an account; the username is unique ignoring case.
-    pub async fn register(&self, username: &str, password: &str) -> Result<UserRow, AppError> {
+    /// Creates an account; the username is unique ignoring case. Each registration costs a hash,
+    /// so it counts against the `client` address's password budget first.
+    pub async fn register(
+        &self,
+        username: &str,
+        password: &str,
+        client: Option<IpAddr>,
+    ) -> Result<UserRow, AppError> {
+        self.guard.admit_address(client).await?;
         let name = Username::parse(username)?;
         let hash = self.hash(Password::parse(password)?).await?;
         let id = kit::id::next_id();
@@ -164,21 +171,26 @@ impl Accounts {
     /// Replaces the password after checking the current one, and revokes every session of the
     /// user in the same transaction: all refresh tokens stop working at once. Access tokens already
     /// issued stay valid until they expire (at most the access lifetime); they are never stored.
+    /// The check shares the login's limits: guesses here and at login count as one budget.
     pub async fn change_password(
         &self,
         user_id: i64,
         current: &str,
         new: &str,
+        client: Option<IpAddr>,
     ) -> Result<(), AppError> {
         let new = Password::parse(new)?;
         let presented = Password::presented(current)?;
         let user = self.user(user_id).await?;
+        let key = user.username.to_lowercase();
+        self.guard.admit(&key, client).await?;
         if !self
             .verify(presented, Some(user.password_hash.clone()))
             .await?
         {
             return Err(UserError::BadCredentials.into());
         }
+        self.guard.succeeded(&key).await?;
         let hash = self.hash(new).await?;
         let mut tx = self.pool.begin().await.map_err(db)?;
         if !store::users::set_password(&mut *tx, user_id, &hash, now())

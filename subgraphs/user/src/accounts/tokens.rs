@@ -1,4 +1,5 @@
-//! Refresh-token rotation with reuse detection, and logout.
+//! Refresh-token rotation with reuse detection, logout, and the feed of revoked sessions the
+//! router reads so that their access tokens stop working at the edge too.
 
 use chrono::Utc;
 use kit::{AppError, ErrorCode};
@@ -6,6 +7,9 @@ use kit::{AppError, ErrorCode};
 use super::{Accounts, Session, db, now};
 use crate::store::sessions::{self, SessionRow};
 use kit::token::{Kind, TokenError};
+
+/// Most sessions one `revokedSessions` answer lists.
+pub const REVOKED_FEED_LIMIT: u32 = 10_000;
 
 impl Accounts {
     /// The live session a refresh token names, with its rotation id. A token that is not the
@@ -81,6 +85,18 @@ impl Accounts {
         Ok(self
             .keys
             .issue_access(session.user_id, session.id, Utc::now().timestamp()))
+    }
+
+    /// Sessions revoked at or after `since_ms` (Unix ms), at most [`REVOKED_FEED_LIMIT`].
+    pub async fn revoked_since(&self, since_ms: i64) -> Result<Vec<i64>, AppError> {
+        let since = chrono::DateTime::from_timestamp_millis(since_ms)
+            .ok_or_else(|| {
+                AppError::with_message(ErrorCode::InvalidParameter, "sinceMs is out of range")
+            })?
+            .naive_utc();
+        sessions::revoked_since(&self.pool, since, REVOKED_FEED_LIMIT)
+            .await
+            .map_err(db)
     }
 
     /// Revokes the session of a refresh token (idempotent; an expired token still logs out).

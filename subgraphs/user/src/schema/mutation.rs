@@ -21,7 +21,8 @@ fn payload(ctx: &Context<'_>, session: Session) -> AuthPayload {
 #[Object]
 impl Mutation {
     /// Creates an account. Username: 2-32 letters, digits or ASCII punctuation, unique ignoring case.
-    /// Password: 8-128 characters with a letter and a digit.
+    /// Password: 8-128 characters with a letter and a digit. Registrations count against the client
+    /// address's password-attempt limit (`RATE_LIMITED`, 10006).
     async fn register(
         &self,
         ctx: &Context<'_>,
@@ -30,7 +31,7 @@ impl Mutation {
     ) -> Result<User> {
         let row = ctx
             .data_unchecked::<Accounts>()
-            .register(&username, &password)
+            .register(&username, &password, client_addr(ctx))
             .await?;
         Ok(User::from_row(&row, ctx.data_unchecked::<ObjectUrls>()))
     }
@@ -85,7 +86,8 @@ impl Mutation {
     }
 
     /// Changes the caller's password (needs a token and the current password) and revokes every
-    /// session: all refresh tokens stop working, on every device.
+    /// session: all refresh tokens stop working, on every device. Wrong current passwords count
+    /// against the same limits as failed logins (`RATE_LIMITED`, 10006).
     async fn change_password(
         &self,
         ctx: &Context<'_>,
@@ -94,7 +96,7 @@ impl Mutation {
     ) -> Result<bool> {
         let user = caller(ctx).require_user()?;
         ctx.data_unchecked::<Accounts>()
-            .change_password(user, &current_password, &new_password)
+            .change_password(user, &current_password, &new_password, client_addr(ctx))
             .await?;
         Ok(true)
     }
@@ -110,10 +112,24 @@ impl Mutation {
     }
 
     /// Binds the offered secret once `code` proves the authenticator has it (needs a token).
-    async fn bind_mfa(&self, ctx: &Context<'_>, secret: String, code: String) -> Result<bool> {
+    /// Replacing a bound secret also needs `currentCode` from the bound one (`MFA_CODE_REQUIRED`
+    /// without it), counts against the login limits, and revokes every session.
+    async fn bind_mfa(
+        &self,
+        ctx: &Context<'_>,
+        secret: String,
+        code: String,
+        current_code: Option<String>,
+    ) -> Result<bool> {
         let user = caller(ctx).require_user()?;
         ctx.data_unchecked::<Accounts>()
-            .mfa_bind(user, &secret, &code)
+            .mfa_bind(
+                user,
+                &secret,
+                &code,
+                current_code.as_deref(),
+                client_addr(ctx),
+            )
             .await?;
         Ok(true)
     }

@@ -4,9 +4,12 @@ use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, ID, Object, Result};
 use kit::{AppError, ErrorCode};
 
+use kit::scalars::Long;
+
 use super::caller;
 use super::loader::UserLoader;
 use super::types::{User, parse_id};
+use crate::accounts::Accounts;
 
 /// Most ids in one `users` call.
 pub const MAX_IDS: usize = 100;
@@ -45,6 +48,19 @@ impl Query {
             .load_many(ids.iter().copied())
             .await?;
         Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
+    }
+
+    /// Ids of the sessions revoked since `sinceMs` (Unix ms), oldest first, at most 10,000
+    /// (router only: it refuses their access tokens at the edge and closes their WebSockets).
+    /// `@inaccessible`: not part of the public supergraph.
+    #[graphql(inaccessible)]
+    async fn revoked_sessions(&self, ctx: &Context<'_>, since_ms: Long) -> Result<Vec<ID>> {
+        caller(ctx).require_service("router")?;
+        let ids = ctx
+            .data_unchecked::<Accounts>()
+            .revoked_since(since_ms.0)
+            .await?;
+        Ok(ids.into_iter().map(|id| ID(id.to_string())).collect())
     }
 
     /// Federation entity resolver (`User @key(fields: "id")`), batched by the DataLoader.

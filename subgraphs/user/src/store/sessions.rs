@@ -83,3 +83,19 @@ pub async fn revoke(pool: &MySqlPool, id: i64, now: NaiveDateTime) -> Result<(),
         .await
         .map(drop)
 }
+
+/// Ids of the sessions revoked at or after `since`, oldest first, at most `limit` (the router's
+/// revocation feed; served by `ix_sessions_revoked`).
+pub async fn revoked_since(
+    pool: &MySqlPool,
+    since: NaiveDateTime,
+    limit: u32,
+) -> Result<Vec<i64>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT id FROM sessions WHERE revoked_at >= ? ORDER BY revoked_at, id LIMIT ?",
+    )
+    .bind(since)
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}

@@ -109,8 +109,8 @@ pub async fn set_mfa_pending(
 }
 
 /// Makes the pending secret the bound one, recording the step of the code that proved it.
-pub async fn bind_mfa(
-    pool: &MySqlPool,
+pub async fn bind_mfa<'e>(
+    db: impl sqlx::MySqlExecutor<'e>,
     id: i64,
     sealed: &[u8],
     step: i64,
@@ -121,7 +121,7 @@ pub async fn bind_mfa(
         .bind(step)
         .bind(now)
         .bind(id)
-        .execute(pool)
+        .execute(db)
         .await
         .map(drop)
 }

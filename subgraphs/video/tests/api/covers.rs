@@ -41,6 +41,19 @@ async fn register_object(app: &TestApp, key: &str) -> i64 {
     id_in(&body["data"]["registerVideo"])
 }
 
+/// Registers the object at `key` and waits until its cover job settled on the default cover.
+async fn register_with_default_cover(app: &TestApp, key: &str) -> i64 {
+    // Read before registering: the extraction may finish before the next line runs.
+    let series = "clipfed_video_covers_total{outcome=\"default\"}";
+    let before = metric(&app.metrics().await, series);
+    let id = register_object(app, key).await;
+    eventually(30, "cover settled", || async {
+        metric(&app.metrics().await, series) > before
+    })
+    .await;
+    id
+}
+
 async fn cover_of(app: &TestApp, id: i64) -> Value {
     let body = app
         .gql(
@@ -117,14 +130,7 @@ async fn without_ffmpeg_or_with_bad_bytes_the_default_cover_stays() {
         let app = spawn_app_with(|c| c.cover.ffmpeg = ffmpeg.into()).await;
         let key = format!("videos/{}.mp4", testkit::unique("text"));
         put(&app, &key, b"this is not a video at all".to_vec()).await;
-        // Read before registering: the extraction may finish before the next line runs.
-        let series = "clipfed_video_covers_total{outcome=\"default\"}";
-        let before = metric(&app.metrics().await, series);
-        let id = register_object(&app, &key).await;
-        eventually(30, "cover settled", || async {
-            metric(&app.metrics().await, series) > before
-        })
-        .await;
+        let id = register_with_default_cover(&app, &key).await;
         let video = cover_of(&app, id).await;
         let url = video["coverUrl"].as_str().unwrap().to_owned();
         assert!(
@@ -136,4 +142,38 @@ async fn without_ffmpeg_or_with_bad_bytes_the_default_cover_stays() {
         assert_eq!(&fetch(&url).await[..4], b"\x89PNG");
         app.cleanup().await;
     }
+}
+
+#[tokio::test]
+async fn a_playlist_posing_as_a_video_makes_ffmpeg_fetch_nothing_else() {
+    testkit::require_s3();
+    // An internal address the playlist points at; it must never be asked for anything.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let target = listener.local_addr().unwrap();
+    let asked = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let seen = std::sync::Arc::clone(&asked);
+    tokio::spawn(async move {
+        while let Ok((_conn, _)) = listener.accept().await {
+            seen.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+    });
+    let app = spawn_app().await;
+    let key = format!("videos/{}.mp4", testkit::unique("playlist"));
+    let playlist = format!(
+        "#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXTINF:1,\nhttp://{target}/internal/secret.ts\n#EXT-X-ENDLIST\n"
+    );
+    put(&app, &key, playlist.into_bytes()).await;
+    let id = register_with_default_cover(&app, &key).await;
+    assert!(
+        !asked.load(std::sync::atomic::Ordering::SeqCst),
+        "ffmpeg followed the playlist to an internal address"
+    );
+    let video = cover_of(&app, id).await;
+    assert!(
+        video["coverUrl"]
+            .as_str()
+            .is_some_and(|u| u.contains(&app.config.cover.default_key)),
+        "{video}"
+    );
+    app.cleanup().await;
 }
