@@ -10,8 +10,11 @@ use hive_router::graphql_tools::parser::parse_query;
 use hive_router::graphql_tools::parser::query::Definition;
 use hive_router::query_planner::ast::operation::OperationDefinition;
 
+/// A target's entry point.
+pub type Entry = fn(&[u8]);
+
 /// Every target, by the name of its corpus folder.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Entry)] = &[
     ("tus_metadata", tus_metadata),
     ("upload_sniff", upload_sniff),
     ("rest_input", rest_input),
