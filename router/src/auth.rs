@@ -64,12 +64,48 @@ impl Viewer {
     }
 }
 
+/// The router's own calls to the user subgraph (renewal, the revocation feed), signed as the
+/// service `router`.
+#[derive(Clone)]
+pub struct UserLine {
+    url: String,
+    callers: CallerKey,
+    http: reqwest::Client,
+}
+
+impl UserLine {
+    pub fn new(url: String, callers: CallerKey, http: reqwest::Client) -> Self {
+        Self { url, callers, http }
+    }
+
+    /// The JSON answer of `query` with `variables`; a transport failure as text.
+    pub async fn ask(
+        &self,
+        query: &str,
+        variables: serde_json::Value,
+    ) -> Result<serde_json::Value, String> {
+        let router = self
+            .callers
+            .sign(&Caller::Service("router".into()), CALLER_TTL)
+            .ok_or("cannot sign the router's credential")?;
+        self.http
+            .post(&self.url)
+            .header(kit::caller::HEADER, router)
+            .json(&json!({"query": query, "variables": variables}))
+            .send()
+            .await
+            .map_err(|e| e.to_string())?
+            .json()
+            .await
+            .map_err(|e| e.to_string())
+    }
+}
+
 /// The edge's keys and its line to the user subgraph.
 pub struct Edge {
     tokens: TokenKeys,
     callers: CallerKey,
-    user_url: String,
-    http: reqwest::Client,
+    user: UserLine,
     revoked: Arc<Revoked>,
 }
 
@@ -81,12 +117,12 @@ impl Edge {
             .pool_idle_timeout(Duration::from_secs(20))
             .build()
             .map_err(|e| format!("HTTP client: {e}"))?;
+        let user = UserLine::new(config.user_url.clone(), callers.clone(), http);
         Ok(Self {
             tokens: TokenKeys::new(&config.jwt_key.clone().into(), 0, 0)?,
-            revoked: Revoked::new(config.user_url.clone(), callers.clone(), http.clone()),
+            revoked: Revoked::new(user.clone()),
             callers,
-            user_url: config.user_url.clone(),
-            http,
+            user,
         })
     }
 
@@ -124,21 +160,14 @@ impl Edge {
 
     /// Asks the user subgraph for a new access token; `None` when the refresh token is refused.
     async fn renew(&self, refresh: &str) -> Option<Viewer> {
-        let router = self.sign(&Caller::Service("router".into()))?;
-        let answer: serde_json::Value = self
-            .http
-            .post(&self.user_url)
-            .header(kit::caller::HEADER, router)
-            .json(&json!({
-                "query": "mutation($t: String!) { renewAccess(refreshToken: $t) }",
-                "variables": {"t": refresh},
-            }))
-            .send()
+        let answer = self
+            .user
+            .ask(
+                "mutation($t: String!) { renewAccess(refreshToken: $t) }",
+                json!({"t": refresh}),
+            )
             .await
             .inspect_err(|e| tracing::warn!(error = %e, "token renewal: user subgraph unreachable"))
-            .ok()?
-            .json()
-            .await
             .ok()?;
         let token = answer["data"]["renewAccess"].as_str()?;
         let claims = self.tokens.verify(token, Kind::Access).ok()?;

@@ -102,13 +102,7 @@ impl RouterPlugin for ClipfedPlugin {
         if !self.config.production {
             return payload.proceed();
         }
-        let accept = payload
-            .router_http_request
-            .headers
-            .get(header::ACCEPT)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_owned();
+        let accept = accept(payload.router_http_request.headers).to_owned();
         payload.on_end(move |end| {
             if crate::introspection::asks_for_schema(&end.document) {
                 let err = AppError::with_message(
@@ -128,29 +122,22 @@ impl RouterPlugin for ClipfedPlugin {
         payload: &mut OnGraphqlAnalysisHookPayload<'exec>,
     ) -> OnGraphqlAnalysisHookResult {
         let operation = payload.filtered_operation_for_plan;
-        let sizes = payload
-            .context
-            .get_ref::<VariableSizes>()
-            .map(|s| s.clone())
-            .unwrap_or_default();
+        let sizes = payload.context.get_ref::<VariableSizes>();
+        let none = VariableSizes::default();
+        let sizes = sizes.as_deref().unwrap_or(&none);
         let checked =
-            crate::limits::check(operation, &sizes, self.config.max_cost).and_then(|()| {
-                match payload.context.get_ref::<Client>() {
+            crate::limits::check(operation, sizes, self.config.max_cost).and_then(
+                |()| match payload.context.get_ref::<Client>() {
                     Some(client) => self
                         .throttle
                         .operation(&client, crate::limits::root_fields(operation)),
                     None => Ok(()),
-                }
-            });
+                },
+            );
         match checked {
             Ok(()) => OnGraphqlAnalysisHookResult::Proceed,
             Err(err) => {
-                let accept = payload
-                    .router_http_request
-                    .headers
-                    .get(header::ACCEPT)
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or_default();
+                let accept = accept(payload.router_http_request.headers);
                 OnGraphqlAnalysisHookResult::EndWithResponse(crate::codes::refusal(&err, accept))
             }
         }
@@ -261,13 +248,7 @@ impl ClipfedPlugin {
             )),
             table::Lookup::NotARoute
                 if self.config.production
-                    && crate::introspection::wants_ide(
-                        &method,
-                        req.headers()
-                            .get(header::ACCEPT)
-                            .and_then(|v| v.to_str().ok())
-                            .unwrap_or_default(),
-                    ) =>
+                    && crate::introspection::wants_ide(&method, accept(req.headers())) =>
             {
                 payload.end_with_response(plain(
                     StatusCode::NOT_FOUND,
@@ -442,6 +423,14 @@ fn set_headers(req: &mut WebRequest<DefaultError>, signed: &[(&'static str, Stri
                 .insert(header::HeaderName::from_static(name), value);
         }
     }
+}
+
+/// A request's `Accept` header ("" when absent or not text).
+fn accept(headers: &header::HeaderMap) -> &str {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
 }
 
 pub(crate) fn access_token_name() -> header::HeaderName {

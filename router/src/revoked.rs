@@ -16,9 +16,9 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use kit::caller::{Caller, CallerKey};
-use serde_json::json;
 use tokio::sync::OnceCell;
+
+use crate::auth::UserLine;
 
 /// Time between polls.
 pub const POLL: Duration = Duration::from_secs(1);
@@ -37,19 +37,15 @@ const QUERY: &str = "query($since: Long!) { revokedSessions(sinceMs: $since) }";
 pub struct Revoked {
     ids: Mutex<HashMap<i64, Instant>>,
     started: OnceCell<()>,
-    user_url: String,
-    callers: CallerKey,
-    http: reqwest::Client,
+    user: UserLine,
 }
 
 impl Revoked {
-    pub fn new(user_url: String, callers: CallerKey, http: reqwest::Client) -> Arc<Self> {
+    pub fn new(user: UserLine) -> Arc<Self> {
         Arc::new(Self {
             ids: Mutex::new(HashMap::new()),
             started: OnceCell::new(),
-            user_url,
-            callers,
-            http,
+            user,
         })
     }
 
@@ -116,21 +112,10 @@ impl Revoked {
     }
 
     async fn fetch(&self, since_ms: i64) -> Result<Vec<i64>, String> {
-        let router = self
-            .callers
-            .sign(&Caller::Service("router".into()), Duration::from_secs(60))
-            .ok_or("cannot sign the router's credential")?;
-        let answer: serde_json::Value = self
-            .http
-            .post(&self.user_url)
-            .header(kit::caller::HEADER, router)
-            .json(&json!({"query": QUERY, "variables": {"since": since_ms}}))
-            .send()
-            .await
-            .map_err(|e| e.to_string())?
-            .json()
-            .await
-            .map_err(|e| e.to_string())?;
+        let answer = self
+            .user
+            .ask(QUERY, serde_json::json!({"since": since_ms}))
+            .await?;
         let ids = answer["data"]["revokedSessions"]
             .as_array()
             .ok_or_else(|| format!("unexpected answer: {answer}"))?;
@@ -153,8 +138,8 @@ mod tests {
 
     #[test]
     fn remembered_ids_are_known_and_forgotten_after_keep() {
-        let key = CallerKey::new(&"k".repeat(40).into()).unwrap();
-        let revoked = Revoked::new(String::new(), key, reqwest::Client::new());
+        let key = kit::caller::CallerKey::new(&"k".repeat(40).into()).unwrap();
+        let revoked = Revoked::new(UserLine::new(String::new(), key, reqwest::Client::new()));
         revoked.remember(vec![7, 8]);
         assert!(revoked.knows(7) && revoked.knows(8) && !revoked.knows(9));
         let later = Instant::now() + KEEP / 2;

@@ -11,8 +11,8 @@
 
 use std::net::IpAddr;
 
-use kit::ratelimit::{Decision, Limit, RateLimiter};
-use kit::{AppError, ErrorCode};
+use kit::AppError;
+use kit::ratelimit::{Limit, RateLimiter};
 use serde::Deserialize;
 
 /// Attempts allowed per window (config section `login_limit`).
@@ -62,20 +62,11 @@ impl LoginGuard {
     }
 
     async fn check(&self, scope: &str, subject: &str, limit: Limit) -> Result<(), AppError> {
-        match self
+        let decision = self
             .limiter
             .hit(scope, subject, limit)
             .await
-            .map_err(kit::cache::unavailable)?
-        {
-            Decision::Allowed { .. } => Ok(()),
-            Decision::Limited { retry_after } => Err(AppError::with_message(
-                ErrorCode::RateLimited,
-                format!(
-                    "too many password attempts; retry in {} s",
-                    retry_after.as_secs()
-                ),
-            )),
-        }
+            .map_err(kit::cache::unavailable)?;
+        kit::ratelimit::refusal("password attempts", decision)
     }
 }
