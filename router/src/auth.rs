@@ -12,8 +12,8 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use kit::caller::{Caller, CallerKey};
-use kit::token::{Kind, TokenError, TokenKeys};
+use kit::caller::{Caller, CallerSigner};
+use kit::token::{Kind, TokenError, TokenVerifier};
 use serde_json::json;
 
 use crate::config::PluginConfig;
@@ -69,12 +69,12 @@ impl Viewer {
 #[derive(Clone)]
 pub struct UserLine {
     url: String,
-    callers: CallerKey,
+    callers: CallerSigner,
     http: reqwest::Client,
 }
 
 impl UserLine {
-    pub fn new(url: String, callers: CallerKey, http: reqwest::Client) -> Self {
+    pub fn new(url: String, callers: CallerSigner, http: reqwest::Client) -> Self {
         Self { url, callers, http }
     }
 
@@ -103,15 +103,15 @@ impl UserLine {
 
 /// The edge's keys and its line to the user subgraph.
 pub struct Edge {
-    tokens: TokenKeys,
-    callers: CallerKey,
+    tokens: TokenVerifier,
+    callers: CallerSigner,
     user: UserLine,
     revoked: Arc<Revoked>,
 }
 
 impl Edge {
     pub fn new(config: &PluginConfig) -> Result<Self, String> {
-        let callers = CallerKey::new(&config.caller_key.clone().into())?;
+        let callers = config.signer().map_err(|e| e.to_string())?;
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(5))
             .pool_idle_timeout(Duration::from_secs(20))
@@ -119,7 +119,8 @@ impl Edge {
             .map_err(|e| format!("HTTP client: {e}"))?;
         let user = UserLine::new(config.user_url.clone(), callers.clone(), http);
         Ok(Self {
-            tokens: TokenKeys::new(&config.jwt_key.clone().into(), 0, 0)?,
+            tokens: TokenVerifier::new("jwt_public_key", &config.jwt_public_key)
+                .map_err(|e| e.to_string())?,
             revoked: Revoked::new(user.clone()),
             callers,
             user,
@@ -210,12 +211,11 @@ impl Presented {
 mod tests {
     use super::*;
 
-    fn edge() -> (Edge, TokenKeys) {
-        let key = "k".repeat(40);
+    fn edge() -> (Edge, kit::token::TokenKeys) {
         let config = PluginConfig {
             production: false,
-            jwt_key: key.clone(),
-            caller_key: key.clone(),
+            jwt_public_key: kit::keys::DEV_TOKEN_PUBLIC.into(),
+            signing_key: kit::keys::DEV_ROUTER_SECRET.into(),
             // Nothing listens here: renewal must fail closed.
             user_url: "http://127.0.0.1:9/graphql".into(),
             upload_url: String::new(),
@@ -228,8 +228,10 @@ mod tests {
             uploads_per_minute: 100,
             trusted_proxies: Vec::new(),
         };
-        let keys = TokenKeys::new(&key.into(), 3600, 7 * 86400).unwrap();
-        (Edge::new(&config).unwrap(), keys)
+        (
+            Edge::new(&config).unwrap(),
+            testkit::signed::dev_tokens(3600),
+        )
     }
 
     fn headers<'a>(pairs: &'a [(&'static str, &'a str)]) -> Presented {

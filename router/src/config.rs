@@ -1,21 +1,22 @@
 //! The plugin's own section of `router.config.yaml` (`plugins.clipfed.config`). Every value can
-//! come from the environment through Hive Router's `from_env` placeholders, with the same variable
-//! names the services read (`CLIPFED_AUTH__JWT_KEY`, `CLIPFED_AUTH__CALLER_KEY`).
+//! come from the environment through Hive Router's `from_env` placeholders (the token public key
+//! under the name the upload and search services read, `CLIPFED_AUTH__JWT_PUBLIC_KEY`).
 
 use serde::{Deserialize, Deserializer};
 
-/// Where the services behind the router listen, and the keys shared with them. `Debug` leaves
-/// the keys out.
+/// Where the services behind the router listen, and the router's keys. `Debug` leaves the
+/// signing secret out.
 #[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PluginConfig {
     /// Refuse development keys.
     #[serde(default, deserialize_with = "flag")]
     pub production: bool,
-    /// The user service's token key (verifies access tokens at the edge).
-    pub jwt_key: String,
-    /// The key that signs `x-clipfed-caller` and `x-clipfed-client` for the services.
-    pub caller_key: String,
+    /// The public key of the user service's token key (verifies access tokens at the edge).
+    pub jwt_public_key: String,
+    /// The secret of the key that signs `x-clipfed-caller` and `x-clipfed-client` for the
+    /// services (they hold its public key as `auth.callers.router`).
+    pub signing_key: String,
     /// The user subgraph's GraphQL endpoint (double-token renewal).
     pub user_url: String,
     /// The upload service's base URL (tus and the west2 file forms).
@@ -81,8 +82,8 @@ impl std::fmt::Debug for PluginConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PluginConfig")
             .field("production", &self.production)
-            .field("jwt_key", &"[REDACTED]")
-            .field("caller_key", &"[REDACTED]")
+            .field("jwt_public_key", &self.jwt_public_key)
+            .field("signing_key", &"[REDACTED]")
             .field("user_url", &self.user_url)
             .field("upload_url", &self.upload_url)
             .field("search_url", &self.search_url)
@@ -136,15 +137,24 @@ impl PluginConfig {
         }
     }
 
-    /// Start-up checks: key lengths, and no development key in production.
-    pub fn check(&self) -> Result<(), String> {
-        let auth = kit::config::TokenAuth {
-            production: self.production,
-            jwt_key: self.jwt_key.clone().into(),
-            caller_key: self.caller_key.clone().into(),
-        };
-        auth.check()?;
-        auth.credentials().map(drop)
+    /// Start-up checks: usable keys, and no development key in production.
+    pub fn check(&self) -> Result<(), kit::keys::KeyError> {
+        if self.production {
+            kit::keys::refuse_dev_public("auth.jwt_public_key", &self.jwt_public_key)?;
+            kit::config::refuse_dev_key("router_signing_key", &self.signing_key())?;
+        }
+        self.signer()?;
+        kit::token::TokenVerifier::new("jwt_public_key", &self.jwt_public_key).map(drop)
+    }
+
+    /// The router's signing secret.
+    fn signing_key(&self) -> secrecy::SecretString {
+        self.signing_key.clone().into()
+    }
+
+    /// The key the router signs the internal headers with.
+    pub fn signer(&self) -> Result<kit::caller::CallerSigner, kit::keys::KeyError> {
+        kit::caller::CallerSigner::new(kit::caller::ROUTER, &self.signing_key())
     }
 }
 
@@ -152,25 +162,41 @@ impl PluginConfig {
 mod tests {
     use super::*;
 
+    /// A real (non-development) token public key.
+    const PUBLIC: &str = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+
     fn sample(production: serde_json::Value, key: &str) -> Result<PluginConfig, String> {
+        let public = if key.starts_with(kit::config::DEV_KEY_PREFIX) {
+            kit::keys::DEV_TOKEN_PUBLIC
+        } else {
+            PUBLIC
+        };
+        sample_with(production, key, public)
+    }
+
+    fn sample_with(
+        production: serde_json::Value,
+        key: &str,
+        public: &str,
+    ) -> Result<PluginConfig, String> {
         let config: PluginConfig = serde_json::from_value(serde_json::json!({
             "production": production,
-            "jwt_key": key,
-            "caller_key": key,
+            "jwt_public_key": public,
+            "signing_key": key,
             "user_url": "http://127.0.0.1:8101/graphql",
             "upload_url": "http://127.0.0.1:8105",
             "search_url": "http://127.0.0.1:8104",
             "social_url": "http://127.0.0.1:8103",
         }))
         .map_err(|e| e.to_string())?;
-        config.check()?;
+        config.check().map_err(|e| e.to_string())?;
         Ok(config)
     }
 
     #[test]
     fn limits_read_numbers_from_yaml_or_environment_text() {
         let config: PluginConfig = serde_json::from_value(serde_json::json!({
-            "jwt_key": "k", "caller_key": "k", "user_url": "", "upload_url": "",
+            "jwt_public_key": "k", "signing_key": "k", "user_url": "", "upload_url": "",
             "search_url": "", "social_url": "",
             "max_cost": "500", "writes_per_minute": 7,
         }))
@@ -197,5 +223,11 @@ mod tests {
         assert!(sample(serde_json::json!(true), &"k".repeat(40)).is_ok());
         assert!(sample(serde_json::json!(false), "short").is_err());
         assert!(sample(serde_json::json!("maybe"), dev).is_err());
+        let real = "r".repeat(40);
+        let err = sample_with(serde_json::json!(true), &real, kit::keys::DEV_TOKEN_PUBLIC);
+        assert!(err.unwrap_err().contains("CLIPFED_AUTH__JWT_PUBLIC_KEY"));
+        let err = sample_with(serde_json::json!(true), dev, PUBLIC).unwrap_err();
+        assert!(err.contains("CLIPFED_ROUTER_SIGNING_KEY"), "{err}");
+        assert!(sample_with(serde_json::json!(false), &real, "junk").is_err());
     }
 }

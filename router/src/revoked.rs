@@ -138,7 +138,7 @@ mod tests {
 
     #[test]
     fn remembered_ids_are_known_and_forgotten_after_keep() {
-        let key = kit::caller::CallerKey::new(&"k".repeat(40).into()).unwrap();
+        let key = testkit::signed::dev_router();
         let revoked = Revoked::new(UserLine::new(String::new(), key, reqwest::Client::new()));
         revoked.remember(vec![7, 8]);
         assert!(revoked.knows(7) && revoked.knows(8) && !revoked.knows(9));

@@ -8,6 +8,7 @@
 //   federated-feed     the feed with each author's name, like and comment counts and isLiked
 // Usage: node load-router.mjs [router base] [video subgraph base] [seconds] [connections]
 // Prints one JSON object: per case, requests per second, latency p50/p99 (ms) and failures.
+import { createHash, createPrivateKey, sign } from 'node:crypto';
 import autocannon from 'autocannon';
 
 const [router = 'http://127.0.0.1:8100', video = 'http://127.0.0.1:8102', seconds = '15', connections = '16'] =
@@ -46,6 +47,19 @@ const v1 =
 const videoOnly = 'query { feed(pageSize: 10) { items { id title description videoUrl coverUrl visitCount createdAt } } }';
 const federated =
   'query { feed(pageSize: 10) { items { id title author { username } likeCount commentCount isLiked } } }';
+// A subgraph port runs only what the router or a service signed (docs/security.md): the direct
+// case carries the client header the router would add for an anonymous visitor, signed with the
+// router's Ed25519 key (the development secret unless CLIPFED_ROUTER_SIGNING_KEY names another;
+// the key's seed is the SHA-256 of the secret, wrapped here as PKCS#8).
+const secret = process.env.CLIPFED_ROUTER_SIGNING_KEY ?? 'dev-only-router-signing-key-change-me-0123456789';
+const seed = createHash('sha256').update(secret).digest();
+const routerKey = createPrivateKey({
+  key: Buffer.concat([Buffer.from('302e020100300506032b657004220420', 'hex'), seed]),
+  format: 'der',
+  type: 'pkcs8',
+});
+const clientPayload = `c2.${Math.floor(Date.now() / 1000) + 3600}.127.0.0.1`;
+const clientHeader = `${clientPayload}.${sign(null, Buffer.from(clientPayload), routerKey).toString('base64url')}`;
 const post = (query) => ({
   method: 'POST',
   headers: { 'content-type': 'application/json', 'access-token': token },
@@ -55,7 +69,7 @@ const cases = [
   ['rest-feed', { url: `${router}/video/feed?page_size=10`, headers: { 'access-token': token } }],
   ['graphql-feed', { url: `${router}/graphql`, ...post(v1) }],
   ['router-video-only', { url: `${router}/graphql`, ...post(videoOnly) }],
-  ['direct-video-only', { url: `${video}/graphql`, ...post(videoOnly), headers: { 'content-type': 'application/json' } }],
+  ['direct-video-only', { url: `${video}/graphql`, ...post(videoOnly), headers: { 'content-type': 'application/json', 'x-clipfed-client': clientHeader } }],
   ['federated-feed', { url: `${router}/graphql`, ...post(federated) }],
 ];
 

@@ -41,8 +41,8 @@ async fn main() -> anyhow::Result<()> {
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    let keys =
-        kit::token::TokenKeys::new(&config.auth.jwt_key, 3600, 3600).map_err(anyhow::Error::msg)?;
+    // The user service's development token key: the service in this process trusts its public key.
+    let keys = testkit::signed::dev_tokens(3600);
     let data = bytes::Bytes::from(testkit::mp4(len, 1));
 
     let direct = direct_multipart(&config, data.clone(), config.limits.part_size as usize).await?;

@@ -74,7 +74,7 @@ impl Config {
         if l.max_active == 0 || l.expiry_secs == 0 {
             anyhow::bail!("limits.max_active and limits.expiry_secs must be positive");
         }
-        self.auth.check().map_err(anyhow::Error::msg)?;
+        self.auth.check()?;
         self.s3
             .check(self.auth.production)
             .map_err(anyhow::Error::msg)?;
@@ -114,6 +114,20 @@ mod tests {
         let err = with(&[("CLIPFED_AUTH__PRODUCTION", "true")])
             .check()
             .unwrap_err();
-        assert!(err.to_string().contains("auth.jwt_key"), "{err}");
+        assert!(err.to_string().contains("auth.jwt_public_key"), "{err}");
+        let err = with(&[
+            ("CLIPFED_AUTH__PRODUCTION", "true"),
+            (
+                "CLIPFED_AUTH__JWT_PUBLIC_KEY",
+                "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+            ),
+            (
+                "CLIPFED_AUTH__CALLERS__ROUTER",
+                "AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+            ),
+        ])
+        .check()
+        .unwrap_err();
+        assert!(err.to_string().contains("auth.signing_key"), "{err}");
     }
 }

@@ -42,11 +42,18 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let pool = kit::db::connect(&config.db, &MIGRATOR).await?;
-    let credentials = config.auth.credentials().map_err(anyhow::Error::msg)?;
-    let callers = credentials.callers.clone();
-    let registrar = register::Registrar::new(config.register.clone(), callers.clone())?;
+    let credentials = config.auth.credentials()?;
+    let signer = config.auth.signer("upload")?;
+    let registrar = register::Registrar::new(config.register.clone(), signer)?;
     let objects = objects::Objects::new(&config.s3);
-    let uploads = Uploads::new(pool.clone(), objects, registrar, config.limits.clone());
+    let locks = kit::db::extra_pool(&config.db, engine::lock_pool_size(&config.limits)).await?;
+    let uploads = Uploads::new(
+        pool.clone(),
+        locks,
+        objects,
+        registrar,
+        config.limits.clone(),
+    );
     let state = AppState {
         uploads: uploads.clone(),
         auth: Auth(credentials),

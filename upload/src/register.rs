@@ -11,7 +11,7 @@
 
 use std::time::Duration;
 
-use kit::caller::{Caller, CallerKey};
+use kit::caller::{Caller, CallerSigner};
 use serde_json::{Value, json};
 
 use crate::config::RegisterConfig;
@@ -33,7 +33,7 @@ pub enum Outcome {
 pub struct Registrar {
     http: reqwest::Client,
     cfg: RegisterConfig,
-    key: CallerKey,
+    key: CallerSigner,
 }
 
 const REGISTER_VIDEO: &str =
@@ -42,7 +42,7 @@ const SET_AVATAR: &str = "mutation($userId: ID!, $objectKey: String!) { setAvata
      { id username avatarUrl createdAt updatedAt deletedAt } }";
 
 impl Registrar {
-    pub fn new(cfg: RegisterConfig, key: CallerKey) -> anyhow::Result<Self> {
+    pub fn new(cfg: RegisterConfig, key: CallerSigner) -> anyhow::Result<Self> {
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(10))
             // Below the subgraphs' 30 s idle keep-alive close.

@@ -8,6 +8,7 @@
 //! - `clipfed upload FILE --title T`: a resumable upload (tus) with a progress bar.
 //! - `clipfed images import DIR`: bulk-load a folder of images into image search.
 //! - `clipfed compose`: write `schema/supergraph.graphql` from the subgraph SDLs.
+//! - `clipfed keys public`: the Ed25519 public key of a signing secret read from stdin.
 //!
 //! Modules: [`paths`] (the git-ignored state folder), [`progress`] (spinners and step failures),
 //! [`install`] (apt, pip venv, cargo-cached binaries), [`process`] (spawning, pid files, stopping),
@@ -78,6 +79,18 @@ enum Command {
         #[command(subcommand)]
         command: ImagesCommand,
     },
+    /// Signing keys (docs/security.md).
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Print the public key (for `auth.callers.<name>` or `auth.jwt_public_key`) of the signing
+    /// secret given on stdin (one line; at least 32 bytes).
+    Public,
 }
 
 #[derive(Subcommand)]
@@ -135,6 +148,9 @@ fn main() -> std::process::ExitCode {
             endpoint,
             token,
         }),
+        Command::Keys {
+            command: KeysCommand::Public,
+        } => public_key(),
     };
     match result {
         Ok(code) => code,
@@ -143,4 +159,13 @@ fn main() -> std::process::ExitCode {
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+/// `clipfed keys public`: the secret comes on stdin so it never shows in a process list.
+fn public_key() -> anyhow::Result<std::process::ExitCode> {
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    let secret = secrecy::SecretString::from(line.trim_end_matches(['\r', '\n']).to_owned());
+    println!("{}", kit::keys::public_of(&secret)?);
+    Ok(std::process::ExitCode::SUCCESS)
 }

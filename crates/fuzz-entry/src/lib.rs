@@ -73,14 +73,15 @@ pub fn rest_input(data: &[u8]) {
 
 /// The signed internal headers and the user tokens, as every service and the router check them.
 pub fn caller_header(data: &[u8]) {
+    use kit::keys::{DEV_ROUTER_PUBLIC, DEV_TOKEN_PUBLIC, DEV_UPLOAD_PUBLIC};
     let value = text(data);
-    let key = "dev-only-caller-key-change-me-0123456789abcdef".to_owned();
-    if let Ok(callers) = kit::caller::CallerKey::new(&key.into()) {
+    let trusted = [("router", DEV_ROUTER_PUBLIC), ("upload", DEV_UPLOAD_PUBLIC)]
+        .map(|(name, key)| (name.to_owned(), key.to_owned()));
+    if let Ok(callers) = kit::caller::CallerVerifier::new(&trusted.into_iter().collect()) {
         let _ = callers.verify(&value);
         let _ = callers.verify_client(&value);
     }
-    let key = "dev-only-jwt-key-change-me-0123456789abcdef".to_owned();
-    if let Ok(tokens) = kit::token::TokenKeys::new(&key.into(), 3600, 3600) {
+    if let Ok(tokens) = kit::token::TokenVerifier::new("jwt", DEV_TOKEN_PUBLIC) {
         let _ = tokens.verify(&value, kit::token::Kind::Access);
         let _ = tokens.verify(&value, kit::token::Kind::Refresh);
     }

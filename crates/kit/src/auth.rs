@@ -3,19 +3,20 @@
 //! header (the router verified the user's tokens at the edge), then a user access token
 //! (`Authorization: Bearer`, `Access-Token`), then a token the route found elsewhere (e.g. tus
 //! metadata, for clients that cannot set headers). Tokens are checked locally with the user
-//! service's key. GraphQL endpoints use [`crate::caller`] alone: only the router reaches them.
+//! service's public key. GraphQL endpoints use [`crate::caller`] alone: only the router reaches
+//! them.
 
 use http::HeaderMap;
 
-use crate::caller::{Caller, CallerKey};
+use crate::caller::{Caller, CallerVerifier};
 use crate::error::{AppError, ErrorCode};
-use crate::token::{Kind, TokenError, TokenKeys};
+use crate::token::{Kind, TokenError, TokenVerifier};
 
 /// The keys that verify callers.
 #[derive(Clone)]
 pub struct Credentials {
-    pub tokens: TokenKeys,
-    pub callers: CallerKey,
+    pub tokens: TokenVerifier,
+    pub callers: CallerVerifier,
 }
 
 fn unauthenticated(message: &'static str) -> AppError {

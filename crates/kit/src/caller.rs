@@ -1,38 +1,45 @@
 //! Who is calling a service, as vouched for by the router (or by another clipfed service).
 //!
 //! The router verifies user tokens once, at the edge, and forwards the result in the
-//! `x-clipfed-caller` header, signed with a key shared only by clipfed processes. Services trust that
-//! header and nothing else: a request reaching a service port directly with a forged or replayed
-//! header is refused, and one without it is anonymous. Services calling each other through the router
-//! (the upload service registering a finished video) sign a `service` caller the same way.
+//! `x-clipfed-caller` header, signed with its own Ed25519 key. Services hold only public keys
+//! ([`crate::keys`]), so none of them can sign for anyone: a request reaching a service port
+//! directly with a forged or replayed header is refused. A service calling another (the upload
+//! service registering a finished video) signs a `service` caller naming itself with its own key.
 //!
-//! Wire form: `v1.<kind>.<subject>.<expiry unix s>.<base64url HMAC-SHA256 of everything before it>`,
-//! kind `u` (a user id) or `s` (a service name). Lifetimes are short (the router signs per request), so
-//! a captured header is useless within a minute.
+//! Wire form: `v2.<signer>.<kind>.<subject>.<expiry unix s>.<base64url Ed25519 signature of
+//! everything before it>`, kind `u` (a user id) or `s` (a service name). What a signer may vouch
+//! for is fixed: `router` for users, for itself and for client addresses; any other signer only
+//! for the service of its own name. Lifetimes are short (the router signs per request), so a
+//! captured header is useless within a minute.
 //!
 //! The router also vouches for the end client's network address in `x-clipfed-client`
-//! (`c1.<expiry>.<ip>.<signature>`), so per-address limits (login attempts) see the real client and
+//! (`c2.<expiry>.<ip>.<signature>`), so per-address limits (login attempts) see the real client and
 //! not the router. The two forms start differently, so one can never pass for the other.
+//!
+//! A service port answers only what a clipfed process vouched for ([`CallerVerifier::vouched`]): a
+//! signed caller, or the router's signed client address (an anonymous visitor). A request with
+//! neither reached the port without passing the router, and so without its limits: it is refused.
 
+use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use hmac::{Hmac, KeyInit, Mac};
-use secrecy::{ExposeSecret, SecretString};
-use sha2::Sha256;
+use ed25519_dalek::{Signature, Signer as _, SigningKey, VerifyingKey};
+use secrecy::SecretString;
 
 use crate::error::{AppError, ErrorCode};
 use crate::graphql_http::RequestHook;
+use crate::keys::KeyError;
 
 /// The header carrying the signed caller.
 pub const HEADER: &str = "x-clipfed-caller";
 /// The header carrying the signed end-client address.
 pub const CLIENT_HEADER: &str = "x-clipfed-client";
-/// Shortest accepted key, in bytes.
-pub const MIN_KEY_LEN: usize = 32;
+/// The signer that vouches for users and client addresses.
+pub const ROUTER: &str = "router";
 
 /// The caller of a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,50 +78,49 @@ impl Caller {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ClientAddr(pub Option<IpAddr>);
 
-/// The shared signing key.
+/// A process's own signing key and the name it signs as.
 #[derive(Clone)]
-pub struct CallerKey(Arc<[u8]>);
+pub struct CallerSigner {
+    name: Arc<str>,
+    key: Arc<SigningKey>,
+}
 
-impl std::fmt::Debug for CallerKey {
+impl std::fmt::Debug for CallerSigner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("CallerKey([REDACTED])")
+        write!(f, "CallerSigner({}, [REDACTED])", self.name)
     }
 }
 
-impl CallerKey {
-    /// A key from config; too short a key is a start-up error.
-    pub fn new(secret: &SecretString) -> Result<Self, String> {
-        let bytes = secret.expose_secret().as_bytes();
-        if bytes.len() < MIN_KEY_LEN {
-            return Err(format!(
-                "the internal caller key must be at least {MIN_KEY_LEN} bytes"
-            ));
+impl CallerSigner {
+    /// Signs as `name` with the key of `secret` (config path `auth.signing_key`).
+    pub fn new(name: &str, secret: &SecretString) -> Result<Self, KeyError> {
+        if name.is_empty() || !name.bytes().all(|b| b.is_ascii_lowercase()) {
+            return Err(KeyError(format!("{name:?} is not a signer name (a-z)")));
         }
-        Ok(Self(Arc::from(bytes)))
+        Ok(Self {
+            name: Arc::from(name),
+            key: Arc::new(crate::keys::signing_key("auth.signing_key", secret)?),
+        })
     }
 
-    fn mac(&self, payload: &str) -> Hmac<Sha256> {
-        let mut mac =
-            <Hmac<Sha256> as KeyInit>::new_from_slice(&self.0).expect("HMAC takes any key length");
-        mac.update(payload.as_bytes());
-        mac
+    /// The name this key signs as.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The written public key verifiers configure for this signer.
+    pub fn public_key(&self) -> String {
+        crate::keys::public_text(&self.key)
     }
 
     /// `payload.<signature>`.
     fn seal(&self, payload: String) -> String {
-        let sig = URL_SAFE_NO_PAD.encode(self.mac(&payload).finalize().into_bytes());
+        let sig = URL_SAFE_NO_PAD.encode(self.key.sign(payload.as_bytes()).to_bytes());
         format!("{payload}.{sig}")
     }
 
-    /// The payload of a sealed value whose signature verifies.
-    fn open<'a>(&self, value: &'a str) -> Result<&'a str, AppError> {
-        let (payload, sig) = value.rsplit_once('.').ok_or_else(refuse)?;
-        let sig = URL_SAFE_NO_PAD.decode(sig).map_err(|_| refuse())?;
-        self.mac(payload).verify_slice(&sig).map_err(|_| refuse())?;
-        Ok(payload)
-    }
-
     /// The header value vouching for `caller` until `ttl` from now; `None` for anonymous callers.
+    /// Verifiers accept only what this signer may vouch for (see the module header).
     pub fn sign(&self, caller: &Caller, ttl: Duration) -> Option<String> {
         let (kind, subject) = match caller {
             Caller::Anonymous => return None,
@@ -122,34 +128,79 @@ impl CallerKey {
             Caller::Service(name) => ("s", name.clone()),
         };
         let expiry = unix_now().saturating_add(ttl.as_secs());
-        Some(self.seal(format!("v1.{kind}.{subject}.{expiry}")))
+        Some(self.seal(format!("v2.{}.{kind}.{subject}.{expiry}", self.name)))
     }
 
-    /// The `x-clipfed-client` value vouching for the end client's `addr` until `ttl` from now.
+    /// The `x-clipfed-client` value vouching for the end client's `addr` until `ttl` from now
+    /// (verified only when this is the router's key).
     pub fn sign_client(&self, addr: IpAddr, ttl: Duration) -> String {
         let expiry = unix_now().saturating_add(ttl.as_secs());
-        self.seal(format!("c1.{expiry}.{addr}"))
+        self.seal(format!("c2.{expiry}.{addr}"))
+    }
+}
+
+/// The public keys of the signers a service trusts, by signer name.
+#[derive(Clone, Debug)]
+pub struct CallerVerifier(Arc<BTreeMap<String, VerifyingKey>>);
+
+impl CallerVerifier {
+    /// From config (`auth.callers`: signer name to written public key).
+    pub fn new(callers: &BTreeMap<String, String>) -> Result<Self, KeyError> {
+        let keys = callers
+            .iter()
+            .map(|(name, text)| {
+                let key = crate::keys::verifying_key(&format!("auth.callers.{name}"), text)?;
+                Ok((name.clone(), key))
+            })
+            .collect::<Result<_, KeyError>>()?;
+        Ok(Self(Arc::new(keys)))
+    }
+
+    /// A verifier trusting exactly `signers` (tests, and processes that check their own headers).
+    pub fn trusting(signers: &[&CallerSigner]) -> Self {
+        let keys = signers
+            .iter()
+            .map(|s| (s.name.to_string(), s.key.verifying_key()))
+            .collect();
+        Self(Arc::new(keys))
+    }
+
+    /// The payload of a sealed value whose signature verifies with `signer`'s key.
+    fn open<'a>(&self, signer: &str, value: &'a str) -> Result<&'a str, AppError> {
+        let key = self.0.get(signer).ok_or_else(refuse)?;
+        let (payload, sig) = value.rsplit_once('.').ok_or_else(refuse)?;
+        let sig: [u8; 64] = URL_SAFE_NO_PAD
+            .decode(sig)
+            .map_err(|_| refuse())?
+            .try_into()
+            .map_err(|_| refuse())?;
+        key.verify_strict(payload.as_bytes(), &Signature::from_bytes(&sig))
+            .map_err(|_| refuse())?;
+        Ok(payload)
     }
 
     /// The address an `x-clipfed-client` value vouches for; `UNAUTHENTICATED` if it does not verify.
     pub fn verify_client(&self, value: &str) -> Result<IpAddr, AppError> {
-        let mut parts = self.open(value)?.splitn(3, '.');
-        let (Some("c1"), Some(expiry), Some(addr)) = (parts.next(), parts.next(), parts.next())
+        let mut parts = self.open(ROUTER, value)?.splitn(3, '.');
+        let (Some("c2"), Some(expiry), Some(addr)) = (parts.next(), parts.next(), parts.next())
         else {
             return Err(refuse());
         };
-        let expiry: u64 = expiry.parse().map_err(|_| refuse())?;
-        if expiry < unix_now() {
-            return Err(refuse());
-        }
+        unexpired(expiry)?;
         addr.parse().map_err(|_| refuse())
     }
 
-    /// The caller a header value vouches for; `UNAUTHENTICATED` if it is malformed, forged or expired.
+    /// The caller a header value vouches for; `UNAUTHENTICATED` if it is malformed, forged, expired
+    /// or signed by a signer that may not vouch for that caller.
     pub fn verify(&self, value: &str) -> Result<Caller, AppError> {
-        let payload = self.open(value)?;
+        let signer = value
+            .strip_prefix("v2.")
+            .and_then(|rest| rest.split('.').next())
+            .ok_or_else(refuse)?;
+        let payload = self.open(signer, value)?;
         let mut parts = payload.split('.');
-        let (Some("v1"), Some(kind), Some(subject), Some(expiry), None) = (
+        let (Some("v2"), Some(_), Some(kind), Some(subject), Some(expiry), None) = (
+            parts.next(),
             parts.next(),
             parts.next(),
             parts.next(),
@@ -158,13 +209,11 @@ impl CallerKey {
         ) else {
             return Err(refuse());
         };
-        let expiry: u64 = expiry.parse().map_err(|_| refuse())?;
-        if expiry < unix_now() {
-            return Err(refuse());
-        }
-        match kind {
-            "u" => subject.parse().map(Caller::User).map_err(|_| refuse()),
-            "s" if !subject.is_empty() => Ok(Caller::Service(subject.to_owned())),
+        unexpired(expiry)?;
+        match (kind, signer == ROUTER) {
+            ("u", true) => subject.parse().map(Caller::User).map_err(|_| refuse()),
+            ("s", true) if subject == ROUTER => Ok(Caller::Service(subject.to_owned())),
+            ("s", false) if subject == signer => Ok(Caller::Service(subject.to_owned())),
             _ => Err(refuse()),
         }
     }
@@ -178,16 +227,30 @@ impl CallerKey {
         }
     }
 
-    /// A GraphQL request hook: attaches the verified [`Caller`] (anonymous without the header) and
-    /// [`ClientAddr`], and refuses the request when either header is present but does not verify.
+    /// The caller and client address `headers` vouch for. Refused (`UNAUTHENTICATED`) when a header
+    /// is present but does not verify, and when neither is present: such a request did not come
+    /// through the router or from a clipfed service.
+    pub fn vouched(&self, headers: &http::HeaderMap) -> Result<(Caller, ClientAddr), AppError> {
+        let caller = self.caller(headers)?;
+        let client = match header_str(headers, CLIENT_HEADER)? {
+            None => ClientAddr(None),
+            Some(value) => ClientAddr(Some(self.verify_client(value)?)),
+        };
+        if caller == Caller::Anonymous && client.0.is_none() {
+            return Err(AppError::with_message(
+                ErrorCode::Unauthenticated,
+                "this port answers only requests signed by the router or a clipfed service",
+            ));
+        }
+        Ok((caller, client))
+    }
+
+    /// A GraphQL request hook: attaches the verified [`Caller`] and [`ClientAddr`] of a vouched
+    /// request ([`CallerVerifier::vouched`]) and refuses any other.
     pub fn graphql_hook(&self) -> RequestHook {
-        let key = self.clone();
+        let verifier = self.clone();
         Arc::new(move |parts, request| {
-            let caller = key.caller(&parts.headers)?;
-            let client = match header_str(&parts.headers, CLIENT_HEADER)? {
-                None => ClientAddr(None),
-                Some(value) => ClientAddr(Some(key.verify_client(value)?)),
-            };
+            let (caller, client) = verifier.vouched(&parts.headers)?;
             Ok(request.data(caller).data(client))
         })
     }
@@ -199,6 +262,14 @@ fn header_str<'a>(headers: &'a http::HeaderMap, name: &str) -> Result<Option<&'a
         .get(name)
         .map(|v| v.to_str().map_err(|_| refuse()))
         .transpose()
+}
+
+fn unexpired(expiry: &str) -> Result<(), AppError> {
+    let expiry: u64 = expiry.parse().map_err(|_| refuse())?;
+    if expiry < unix_now() {
+        return Err(refuse());
+    }
+    Ok(())
 }
 
 fn refuse() -> AppError {
@@ -219,101 +290,183 @@ fn unix_now() -> u64 {
 mod tests {
     use super::*;
 
-    fn key(s: &str) -> CallerKey {
-        CallerKey::new(&SecretString::from(s.repeat(32))).unwrap()
+    const TTL: Duration = Duration::from_secs(60);
+
+    fn signer(name: &str, s: &str) -> CallerSigner {
+        CallerSigner::new(name, &SecretString::from(s.repeat(32))).unwrap()
+    }
+
+    fn router() -> CallerSigner {
+        signer(ROUTER, "r")
+    }
+
+    fn upload() -> CallerSigner {
+        signer("upload", "u")
+    }
+
+    /// What a service trusts: the router and the upload service.
+    fn services() -> CallerVerifier {
+        CallerVerifier::trusting(&[&router(), &upload()])
     }
 
     #[test]
     fn users_and_services_round_trip() {
-        let k = key("a");
-        for caller in [
-            Caller::User(483_675_103_821_824_000),
-            Caller::Service("upload".into()),
+        let v = services();
+        for (signer, caller) in [
+            (router(), Caller::User(483_675_103_821_824_000)),
+            (router(), Caller::Service(ROUTER.into())),
+            (upload(), Caller::Service("upload".into())),
         ] {
-            let header = k.sign(&caller, Duration::from_secs(60)).unwrap();
-            assert_eq!(k.verify(&header).unwrap(), caller);
+            let header = signer.sign(&caller, TTL).unwrap();
+            assert_eq!(v.verify(&header).unwrap(), caller);
         }
-        assert_eq!(k.sign(&Caller::Anonymous, Duration::from_secs(60)), None);
+        assert_eq!(router().sign(&Caller::Anonymous, TTL), None);
+    }
+
+    #[test]
+    fn a_signer_vouches_only_for_what_it_may() {
+        let v = services();
+        // The upload service's key cannot make a user, another service or a client address.
+        for caller in [Caller::User(1), Caller::Service("router".into())] {
+            let header = upload().sign(&caller, TTL).unwrap();
+            assert!(v.verify(&header).is_err(), "upload vouched for {caller:?}");
+        }
+        let client = upload().sign_client("203.0.113.9".parse().unwrap(), TTL);
+        assert!(v.verify_client(&client).is_err());
+        // Nor the router's key another service.
+        let header = router()
+            .sign(&Caller::Service("upload".into()), TTL)
+            .unwrap();
+        assert!(v.verify(&header).is_err());
+        // A header naming the router but signed by the upload key.
+        let header = upload().sign(&Caller::User(1), TTL).unwrap();
+        let renamed = header.replacen("v2.upload.", "v2.router.", 1);
+        assert!(v.verify(&renamed).is_err());
     }
 
     #[test]
     fn a_changed_subject_is_refused() {
-        let k = key("a");
-        let header = k.sign(&Caller::User(1), Duration::from_secs(60)).unwrap();
-        let forged = header.replacen("v1.u.1.", "v1.u.2.", 1);
+        let v = services();
+        let header = router().sign(&Caller::User(1), TTL).unwrap();
+        let forged = header.replacen(".u.1.", ".u.2.", 1);
         assert_eq!(
-            k.verify(&forged).unwrap_err().code(),
+            v.verify(&forged).unwrap_err().code(),
             ErrorCode::Unauthenticated
         );
-        let promoted = header.replacen("v1.u.1.", "v1.s.1.", 1);
+        let promoted = header.replacen(".u.1.", ".s.1.", 1);
         assert!(
-            k.verify(&promoted).is_err(),
+            v.verify(&promoted).is_err(),
             "a user header must not become a service header"
         );
     }
 
     #[test]
     fn another_key_is_refused() {
-        let header = key("a")
-            .sign(&Caller::User(1), Duration::from_secs(60))
+        let header = signer(ROUTER, "x").sign(&Caller::User(1), TTL).unwrap();
+        assert!(services().verify(&header).is_err());
+        let untrusted = signer("social", "s")
+            .sign(&Caller::Service("social".into()), TTL)
             .unwrap();
-        assert!(key("b").verify(&header).is_err());
+        assert!(services().verify(&untrusted).is_err(), "an unknown signer");
     }
 
     #[test]
     fn expired_headers_are_refused() {
-        let k = key("a");
-        let payload = format!("v1.u.1.{}", unix_now() - 1);
-        let sig = URL_SAFE_NO_PAD.encode(k.mac(&payload).finalize().into_bytes());
-        assert!(k.verify(&format!("{payload}.{sig}")).is_err());
+        let payload = format!("v2.router.u.1.{}", unix_now() - 1);
+        assert!(services().verify(&router().seal(payload)).is_err());
     }
 
     #[test]
     fn malformed_headers_are_refused() {
-        let k = key("a");
+        let v = services();
         for bad in [
             "",
             ".",
-            "v1.u.1",
-            "v1.u.1.9999999999.",
-            "v1.u.x.9999999999.AAAA",
+            "v2.router.u.1",
+            "v2.router.u.1.9999999999.",
+            "v2.router.u.x.9999999999.AAAA",
             "garbage.!!!",
-            "v1.u.1.2.3.4",
+            "v2.router.u.1.2.3.4",
+            "v1.u.1.9999999999.AAAA",
         ] {
-            assert!(k.verify(bad).is_err(), "{bad:?} accepted");
+            assert!(v.verify(bad).is_err(), "{bad:?} accepted");
         }
+        let sealed_junk = router().seal("v2.router.u.1.9999999999.extra".into());
+        assert!(v.verify(&sealed_junk).is_err());
     }
 
     #[test]
     fn client_addresses_round_trip_and_cannot_pass_for_callers() {
-        let k = key("a");
+        let v = services();
         for addr in ["203.0.113.9", "2001:db8::1", "::ffff:10.0.0.1"] {
             let ip: IpAddr = addr.parse().unwrap();
-            let header = k.sign_client(ip, Duration::from_secs(60));
-            assert_eq!(k.verify_client(&header).unwrap(), ip);
+            let header = router().sign_client(ip, TTL);
+            assert_eq!(v.verify_client(&header).unwrap(), ip);
             assert!(
-                k.verify(&header).is_err(),
+                v.verify(&header).is_err(),
                 "a client header passed as a caller"
             );
-            assert!(key("b").verify_client(&header).is_err());
+            let other = CallerVerifier::trusting(&[&signer(ROUTER, "x")]);
+            assert!(other.verify_client(&header).is_err());
         }
-        let caller = k.sign(&Caller::User(1), Duration::from_secs(60)).unwrap();
+        let caller = router().sign(&Caller::User(1), TTL).unwrap();
         assert!(
-            k.verify_client(&caller).is_err(),
+            v.verify_client(&caller).is_err(),
             "a caller passed as a client"
         );
-        let forged = k
-            .sign_client("203.0.113.9".parse().unwrap(), Duration::from_secs(60))
+        let forged = router()
+            .sign_client("203.0.113.9".parse().unwrap(), TTL)
             .replacen("203.0.113.9", "203.0.113.8", 1);
-        assert!(k.verify_client(&forged).is_err());
-        let expired = k.seal(format!("c1.{}.203.0.113.9", unix_now() - 1));
-        assert!(k.verify_client(&expired).is_err());
+        assert!(v.verify_client(&forged).is_err());
+        let expired = router().seal(format!("c2.{}.203.0.113.9", unix_now() - 1));
+        assert!(v.verify_client(&expired).is_err());
     }
 
     #[test]
-    fn short_keys_are_rejected_and_keys_never_print() {
-        assert!(CallerKey::new(&SecretString::from("short".to_owned())).is_err());
-        assert!(!format!("{:?}", key("z")).contains("zzzz"));
+    fn only_vouched_requests_pass() {
+        let v = services();
+        let mut headers = http::HeaderMap::new();
+        assert_eq!(
+            v.vouched(&headers).unwrap_err().code(),
+            ErrorCode::Unauthenticated,
+            "a request with no signed header passed"
+        );
+        let ip: IpAddr = "203.0.113.9".parse().unwrap();
+        let client = router().sign_client(ip, TTL);
+        headers.insert(CLIENT_HEADER, client.parse().unwrap());
+        assert_eq!(
+            v.vouched(&headers).unwrap(),
+            (Caller::Anonymous, ClientAddr(Some(ip)))
+        );
+        let mut service = http::HeaderMap::new();
+        let caller = Caller::Service("upload".into());
+        let signed = upload().sign(&caller, TTL).unwrap();
+        service.insert(HEADER, signed.parse().unwrap());
+        assert_eq!(v.vouched(&service).unwrap(), (caller, ClientAddr(None)));
+        let mut forged = http::HeaderMap::new();
+        let foreign = signer(ROUTER, "x").sign_client(ip, TTL);
+        forged.insert(CLIENT_HEADER, foreign.parse().unwrap());
+        assert!(v.vouched(&forged).is_err());
+    }
+
+    #[test]
+    fn configured_public_keys_verify_and_bad_ones_are_named() {
+        let mut callers = BTreeMap::new();
+        callers.insert(ROUTER.to_owned(), router().public_key());
+        let v = CallerVerifier::new(&callers).unwrap();
+        let header = router().sign(&Caller::User(3), TTL).unwrap();
+        assert_eq!(v.verify(&header).unwrap(), Caller::User(3));
+        callers.insert("upload".to_owned(), "not-a-key".to_owned());
+        let err = CallerVerifier::new(&callers).unwrap_err();
+        assert!(err.0.contains("auth.callers.upload"), "{err}");
+    }
+
+    #[test]
+    fn short_secrets_and_bad_names_are_rejected_and_keys_never_print() {
+        assert!(CallerSigner::new(ROUTER, &SecretString::from("short".to_owned())).is_err());
+        assert!(CallerSigner::new("Up.load", &SecretString::from("z".repeat(40))).is_err());
+        let printed = format!("{:?}", signer(ROUTER, "z"));
+        assert!(!printed.contains("zzzz") && printed.contains("REDACTED"));
     }
 
     #[test]

@@ -9,6 +9,7 @@
 //! The section types shared by all services live here too; each service composes its own top-level
 //! struct from them.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use figment::Figment;
@@ -16,6 +17,8 @@ use figment::providers::{Format, Toml};
 use secrecy::SecretString;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
+
+use crate::keys::KeyError;
 
 /// Prefix of configuration environment variables.
 pub const ENV_PREFIX: &str = "CLIPFED_";
@@ -76,12 +79,14 @@ pub fn load_from<T: DeserializeOwned>(
 /// Marker of the development keys in every service's defaults.
 pub const DEV_KEY_PREFIX: &str = "dev-only-";
 
-/// Refuses a development key in production: `name` is its config path (`auth.jwt_key`).
-pub fn refuse_dev_key(name: &str, key: &SecretString) -> Result<(), String> {
+/// Refuses a development secret in production: `name` is its config path (`auth.jwt_key`).
+pub fn refuse_dev_key(name: &str, key: &SecretString) -> Result<(), KeyError> {
     use secrecy::ExposeSecret;
     if key.expose_secret().starts_with(DEV_KEY_PREFIX) {
         let var = name.replace('.', "__").to_uppercase();
-        return Err(format!("{name} is the development key; set CLIPFED_{var}"));
+        return Err(KeyError(format!(
+            "{name} is the development key; set CLIPFED_{var}"
+        )));
     }
     Ok(())
 }
@@ -195,53 +200,83 @@ pub struct TelemetryConfig {
     pub sample_ratio: f64,
 }
 
-/// The `[auth]` section of a service that holds no keys of its own: production mode and the key of
-/// the internal `x-clipfed-caller` header (shared by every clipfed process).
+/// The `[auth]` section of a service that signs nothing: production mode and the public keys of
+/// the processes whose `x-clipfed-caller` headers it accepts (`[auth.callers]`, signer name to
+/// written public key; [`crate::keys`]).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CallerAuth {
     /// Refuse development keys.
     pub production: bool,
-    pub caller_key: SecretString,
+    pub callers: BTreeMap<String, String>,
 }
 
 impl CallerAuth {
-    /// In production, refuses the development caller key.
-    pub fn check(&self) -> Result<(), String> {
+    /// In production, refuses the development public keys.
+    pub fn check(&self) -> Result<(), KeyError> {
         if self.production {
-            refuse_dev_key("auth.caller_key", &self.caller_key)?;
+            refuse_dev_callers(&self.callers)?;
         }
         Ok(())
     }
+
+    /// The verifier of caller headers.
+    pub fn verifier(&self) -> Result<crate::caller::CallerVerifier, KeyError> {
+        crate::caller::CallerVerifier::new(&self.callers)
+    }
 }
 
-/// `[auth]` of a service that verifies user access tokens itself (its HTTP routes) as well as the
-/// router's caller header.
+/// In production, refuses every development public key in `[auth.callers]`.
+pub fn refuse_dev_callers(callers: &BTreeMap<String, String>) -> Result<(), KeyError> {
+    for (name, key) in callers {
+        crate::keys::refuse_dev_public(&format!("auth.callers.{name}"), key)?;
+    }
+    Ok(())
+}
+
+/// `[auth]` of a service that verifies user access tokens itself (its HTTP routes) as well as
+/// caller headers.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TokenAuth {
     /// Refuse development keys.
     pub production: bool,
-    /// The user service's `auth.jwt_key`.
-    pub jwt_key: SecretString,
-    pub caller_key: SecretString,
+    /// The public key of the user service's `auth.jwt_key`.
+    pub jwt_public_key: String,
+    pub callers: BTreeMap<String, String>,
+    /// The secret of the key this service signs its own calls to other services with (only a
+    /// service that makes such calls has one: upload).
+    #[serde(default)]
+    pub signing_key: Option<SecretString>,
 }
 
 impl TokenAuth {
-    /// In production, refuses both development keys.
-    pub fn check(&self) -> Result<(), String> {
+    /// In production, refuses the development public keys.
+    pub fn check(&self) -> Result<(), KeyError> {
         if self.production {
-            refuse_dev_key("auth.jwt_key", &self.jwt_key)?;
-            refuse_dev_key("auth.caller_key", &self.caller_key)?;
+            crate::keys::refuse_dev_public("auth.jwt_public_key", &self.jwt_public_key)?;
+            refuse_dev_callers(&self.callers)?;
+            if let Some(key) = &self.signing_key {
+                refuse_dev_key("auth.signing_key", key)?;
+            }
         }
         Ok(())
     }
 
-    /// The verifiers (only access tokens are checked, so token lifetimes do not matter here).
-    pub fn credentials(&self) -> Result<crate::auth::Credentials, String> {
+    /// The key this service signs its own calls with, as the service `name`.
+    pub fn signer(&self, name: &str) -> Result<crate::caller::CallerSigner, KeyError> {
+        let key = self
+            .signing_key
+            .as_ref()
+            .ok_or_else(|| KeyError("auth.signing_key is not set".into()))?;
+        crate::caller::CallerSigner::new(name, key)
+    }
+
+    /// The verifiers of tokens and caller headers.
+    pub fn credentials(&self) -> Result<crate::auth::Credentials, KeyError> {
         Ok(crate::auth::Credentials {
-            tokens: crate::token::TokenKeys::new(&self.jwt_key, 0, 0)?,
-            callers: crate::caller::CallerKey::new(&self.caller_key)?,
+            tokens: crate::token::TokenVerifier::new("auth.jwt_public_key", &self.jwt_public_key)?,
+            callers: crate::caller::CallerVerifier::new(&self.callers)?,
         })
     }
 }

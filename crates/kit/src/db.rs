@@ -74,17 +74,35 @@ pub async fn connect(cfg: &DbConfig, migrator: &Migrator) -> Result<MySqlPool, D
         })?;
     let _ = admin.close().await;
 
-    let server = server.statement_cache_capacity(STATEMENT_CACHE);
-    let pool = MySqlPoolOptions::new()
-        .max_connections(cfg.max_connections)
-        .acquire_timeout(Duration::from_secs(cfg.acquire_timeout_secs))
-        .connect_with(server.database(&cfg.database))
-        .await
-        .map_err(DbError::Connect)?;
+    let pool = open(server, cfg, cfg.max_connections).await?;
     migrator.run(&pool).await?;
     watch_pool(&cfg.database, &pool);
     tracing::info!(db.namespace = %cfg.database, "database ready");
     Ok(pool)
+}
+
+/// Another pool of at most `max_connections` on the database [`connect`] prepared: a connection
+/// budget of its own, so what holds connections for long (the upload service's per-upload locks)
+/// cannot take those the queries need. Not counted in the pool gauges.
+pub async fn extra_pool(cfg: &DbConfig, max_connections: u32) -> Result<MySqlPool, DbError> {
+    let server = MySqlConnectOptions::from_str(cfg.url.expose_secret()).map_err(DbError::BadUrl)?;
+    open(server, cfg, max_connections).await
+}
+
+async fn open(
+    server: MySqlConnectOptions,
+    cfg: &DbConfig,
+    max_connections: u32,
+) -> Result<MySqlPool, DbError> {
+    let server = server
+        .log_statements(tracing::log::LevelFilter::Debug)
+        .statement_cache_capacity(STATEMENT_CACHE);
+    MySqlPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(Duration::from_secs(cfg.acquire_timeout_secs))
+        .connect_with(server.database(&cfg.database))
+        .await
+        .map_err(DbError::Connect)
 }
 
 /// Mirrors the pool's idle and used connection counts into `db_client_connection_count`.

@@ -3,6 +3,7 @@
 //! Module map (each small, one concern):
 //! - [`auth`]: credentials of a service's own HTTP routes (router header or user access token).
 //! - [`caller`]: the signed `x-clipfed-caller` header: who is calling, as vouched for by the router.
+//! - [`keys`]: Ed25519 keys from configured secrets and public keys; the development keys.
 //! - [`config`]: layered configuration (embedded defaults, optional file, `CLIPFED_<SECTION>__<KEY>` env vars).
 //! - [`error`]: the single closed error-code table and its GraphQL / REST renderings.
 //! - [`id`]: time-ordered 64-bit ids that need no coordination between instances.
@@ -31,6 +32,7 @@ pub mod error;
 pub mod graphql_http;
 pub mod id;
 pub mod kafka;
+pub mod keys;
 pub mod outbox;
 pub mod page;
 pub mod ratelimit;

@@ -1,14 +1,19 @@
-//! User tokens: HS256 JWTs signed with the key shared by the user service and the router.
+//! User tokens: EdDSA (Ed25519) JWTs. Only the user service holds the signing secret
+//! ([`TokenKeys`]) and issues both (also the access tokens the router's edge renewal asks it for).
+//! Everyone that checks a token (the router on every request, the upload and search services on
+//! their own HTTP routes) holds only the public key ([`TokenVerifier`], [`crate::keys`]), so it
+//! cannot mint one.
 //!
-//! The user service issues both; access tokens (1 h) are verified by the router on every request
-//! with [`TokenKeys::verify`], locally, without calling the user service. Refresh tokens (7 d) name
+//! Access tokens (1 h) are verified locally, without calling the user service. Refresh tokens (7 d) name
 //! their session (`sid`) and rotation (`jti`); only the user service accepts them, and it checks the
 //! session on every refresh (rotation, reuse, revocation). No leeway: an expired token is expired.
 
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, encode};
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
+
+use crate::keys::KeyError;
 
 /// Which of the two tokens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -46,36 +51,82 @@ pub enum TokenError {
     Invalid,
 }
 
-/// Signing keys and lifetimes.
+/// Checks tokens with the issuer's public key.
+#[derive(Clone)]
+pub struct TokenVerifier {
+    decoding: DecodingKey,
+}
+
+impl TokenVerifier {
+    /// From the written public key (config path `name`, for the message).
+    pub fn new(name: &str, public: &str) -> Result<Self, KeyError> {
+        let key = crate::keys::verifying_key(name, public)?;
+        Ok(Self {
+            decoding: DecodingKey::from_ed_der(key.as_bytes()),
+        })
+    }
+
+    /// The claims of a valid, unexpired token of `kind`.
+    pub fn verify(&self, token: &str, kind: Kind) -> Result<Claims, TokenError> {
+        let mut validation = Validation::new(Algorithm::EdDSA);
+        validation.leeway = 0;
+        validation.set_required_spec_claims(&["exp", "sub"]);
+        let data =
+            decode::<Claims>(token, &self.decoding, &validation).map_err(|e| match e.kind() {
+                ErrorKind::ExpiredSignature => TokenError::Expired,
+                _ => TokenError::Invalid,
+            })?;
+        if data.claims.kind != kind {
+            return Err(TokenError::Invalid);
+        }
+        Ok(data.claims)
+    }
+}
+
+/// The issuer's signing key, its verifier and the token lifetimes.
 #[derive(Clone)]
 pub struct TokenKeys {
     encoding: EncodingKey,
-    decoding: DecodingKey,
+    verifier: TokenVerifier,
     pub access_ttl_secs: i64,
     pub refresh_ttl_secs: i64,
 }
 
+/// The PKCS#8 v1 wrapping of an Ed25519 seed (RFC 8410), the form the JWT signer reads.
+fn pkcs8(seed: &[u8; 32]) -> Vec<u8> {
+    const PREFIX: [u8; 16] = [
+        0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04,
+        0x20,
+    ];
+    [PREFIX.as_slice(), seed].concat()
+}
+
 impl TokenKeys {
+    /// The keys of the secret `key` (config path `auth.jwt_key`).
     pub fn new(
         key: &SecretString,
         access_ttl_secs: i64,
         refresh_ttl_secs: i64,
-    ) -> Result<Self, String> {
-        let raw = key.expose_secret().as_bytes();
-        if raw.len() < 32 {
-            return Err("the JWT key must be at least 32 bytes".into());
-        }
+    ) -> Result<Self, KeyError> {
+        let signing = crate::keys::signing_key("auth.jwt_key", key)?;
         Ok(Self {
-            encoding: EncodingKey::from_secret(raw),
-            decoding: DecodingKey::from_secret(raw),
+            encoding: EncodingKey::from_ed_der(&pkcs8(&signing.to_bytes())),
+            verifier: TokenVerifier {
+                decoding: DecodingKey::from_ed_der(signing.verifying_key().as_bytes()),
+            },
             access_ttl_secs,
             refresh_ttl_secs,
         })
     }
 
+    /// The verifier of the tokens these keys issue.
+    pub fn verifier(&self) -> &TokenVerifier {
+        &self.verifier
+    }
+
     fn sign(&self, claims: &Claims) -> String {
-        encode(&Header::new(Algorithm::HS256), claims, &self.encoding)
-            .expect("HS256 signs any claims")
+        encode(&Header::new(Algorithm::EdDSA), claims, &self.encoding)
+            .expect("an Ed25519 key from a seed signs any claims")
     }
 
     /// An access and a refresh token for `user_id` in session `sid`, the refresh one with rotation `jti`.
@@ -112,18 +163,7 @@ impl TokenKeys {
 
     /// The claims of a valid, unexpired token of `kind`.
     pub fn verify(&self, token: &str, kind: Kind) -> Result<Claims, TokenError> {
-        let mut validation = Validation::new(Algorithm::HS256);
-        validation.leeway = 0;
-        validation.set_required_spec_claims(&["exp", "sub"]);
-        let data =
-            decode::<Claims>(token, &self.decoding, &validation).map_err(|e| match e.kind() {
-                ErrorKind::ExpiredSignature => TokenError::Expired,
-                _ => TokenError::Invalid,
-            })?;
-        if data.claims.kind != kind {
-            return Err(TokenError::Invalid);
-        }
-        Ok(data.claims)
+        self.verifier.verify(token, kind)
     }
 }
 
@@ -185,5 +225,35 @@ mod tests {
     #[test]
     fn short_keys_are_refused() {
         assert!(TokenKeys::new(&SecretString::from("short".to_owned()), 1, 1).is_err());
+    }
+
+    #[test]
+    fn the_public_key_verifies_and_cannot_be_used_to_sign() {
+        let secret = SecretString::from("a".repeat(32));
+        let k = keys("a");
+        let public = crate::keys::public_of(&secret).unwrap();
+        let verifier = TokenVerifier::new("auth.jwt_public_key", &public).unwrap();
+        let pair = k.issue(42, 7, 9, now());
+        assert_eq!(
+            verifier.verify(&pair.access, Kind::Access).unwrap().sub,
+            "42"
+        );
+        assert!(
+            keys("b").verify(&pair.access, Kind::Access).is_err(),
+            "another issuer"
+        );
+        // A token signed HS256 with the public key as the secret (algorithm confusion) is refused.
+        let claims = verifier.verify(&pair.access, Kind::Access).unwrap();
+        let confused = encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &EncodingKey::from_secret(public.as_bytes()),
+        )
+        .unwrap();
+        assert_eq!(
+            verifier.verify(&confused, Kind::Access),
+            Err(TokenError::Invalid)
+        );
+        assert!(TokenVerifier::new("auth.jwt_public_key", "junk").is_err());
     }
 }

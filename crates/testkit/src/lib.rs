@@ -9,6 +9,7 @@
 pub mod chat;
 pub mod pictures;
 pub mod service;
+pub mod signed;
 
 use std::net::{TcpStream, ToSocketAddrs};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};

@@ -182,7 +182,7 @@ async fn unknown_routes_wrong_methods_and_forged_callers_are_refused() {
 
     // A client cannot pass as someone through the internal header: the router drops it.
     let (id, _, _) = s.sign_up("dave").await;
-    let forged = kit::caller::CallerKey::new(&"f".repeat(40).into())
+    let forged = kit::caller::CallerSigner::new(kit::caller::ROUTER, &"f".repeat(40).into())
         .unwrap()
         .sign(
             &kit::caller::Caller::User(id.parse().unwrap()),

@@ -126,7 +126,7 @@ async fn graphql_carries_the_viewer_and_refuses_forged_headers_at_the_subgraph()
     assert_eq!(testkit::error_code(&r), Some(10003), "{r}");
 
     // Straight to the user subgraph with a header signed by the wrong key: refused.
-    let forged = kit::caller::CallerKey::new(&"f".repeat(40).into())
+    let forged = kit::caller::CallerSigner::new(kit::caller::ROUTER, &"f".repeat(40).into())
         .unwrap()
         .sign(
             &kit::caller::Caller::User(uid),

@@ -10,12 +10,10 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::stack::{Stack, code, envelope};
 
-/// The development caller key every service of the test stack shares with the router.
-const DEV_CALLER_KEY: &str = "dev-only-caller-key-change-me-0123456789abcdef";
-
-fn caller_key() -> kit::caller::CallerKey {
-    kit::caller::CallerKey::new(&String::from(DEV_CALLER_KEY).into())
-        .expect("the development key is long enough")
+/// The router's development signing key, which every service of the test stack trusts (as a
+/// compromised router-side process would hold it).
+fn caller_key() -> kit::caller::CallerSigner {
+    testkit::signed::dev_router()
 }
 
 /// GraphQL requests answered by the services of this test process (they share one registry).
@@ -551,11 +549,14 @@ async fn writes_image_searches_and_uploads_are_limited_per_client_at_the_edge() 
 
 #[tokio::test]
 async fn production_mode_closes_introspection_and_the_ide_but_keeps_typename() {
-    let (jwt, caller) = ("p".repeat(48), "q".repeat(48));
+    // Keys that are not the development ones (the services of the stack keep theirs: this test
+    // asks only what the router answers itself).
+    let jwt = kit::keys::public_of(&"p".repeat(48).into()).unwrap();
+    let signing = "q".repeat(48);
     let s = Stack::start_with(&[
         ("CLIPFED_AUTH__PRODUCTION", "true"),
-        ("CLIPFED_AUTH__JWT_KEY", jwt.as_str()),
-        ("CLIPFED_AUTH__CALLER_KEY", caller.as_str()),
+        ("CLIPFED_AUTH__JWT_PUBLIC_KEY", jwt.as_str()),
+        ("CLIPFED_ROUTER_SIGNING_KEY", signing.as_str()),
     ])
     .await;
     for query in [
@@ -635,4 +636,89 @@ async fn a_slow_but_steady_large_upload_through_the_router_is_not_cut_off() {
         patched.headers()["upload-offset"],
         SIZE.to_string().as_str()
     );
+}
+
+/// How many times this test process's services executed the operation `name` (refused requests
+/// never reach execution).
+async fn executed(s: &Stack, name: &str) -> f64 {
+    let text = testkit::get_text(&s.http, &format!("{}/metrics", s.service("user"))).await;
+    let label = format!("graphql_operation_name=\"{name}\"");
+    text.lines()
+        .filter(|l| l.starts_with(kit::telemetry::names::GRAPHQL_OPERATIONS))
+        .filter(|l| l.contains(&label))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+#[tokio::test]
+async fn a_service_port_reached_around_the_router_runs_nothing() {
+    let s = Stack::start().await;
+    let name = testkit::unique("direct");
+    let attacks = [
+        (
+            "user",
+            "mutation DirectAttack($u: String!) { register(username: $u, password: \"passw0rd!\") { id } }",
+        ),
+        (
+            "user",
+            "mutation DirectAttack($u: String!) { login(username: $u, password: \"guess\") { accessToken } }",
+        ),
+        (
+            "video",
+            "mutation DirectAttack { recordVisit(videoId: \"1\") }",
+        ),
+        (
+            "social",
+            "mutation DirectAttack { relationAction(toUserId: \"1\", actionType: 0) }",
+        ),
+        (
+            "search",
+            "query DirectAttack { searchImages(imageBase64: \"AAAA\") { id } }",
+        ),
+        (
+            "search",
+            "query DirectAttack { __schema { queryType { name } } }",
+        ),
+    ];
+    for (service, query) in attacks {
+        let body = s
+            .graphql_at(
+                &format!("{}/graphql", s.service(service)),
+                query,
+                json!({"u": name}),
+                &[],
+            )
+            .await;
+        assert_eq!(refused_code(&body), 10003, "{service}: {body}");
+    }
+    assert_eq!(executed(&s, "DirectAttack").await, 0.0, "nothing executed");
+
+    // Image search over HTTP at the search port: refused before the image is read.
+    let image = reqwest::multipart::Form::new().part(
+        "data",
+        reqwest::multipart::Part::bytes(testkit::pictures::png(&testkit::pictures::picture(
+            4, 32, 32,
+        )))
+        .file_name("q.png"),
+    );
+    let r = s
+        .http
+        .post(format!("{}/user/image/search", s.service("search")))
+        .multipart(image)
+        .send()
+        .await
+        .unwrap();
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["base"]["code"], 10003, "{body}");
+
+    // The refused registration wrote nothing: the name is still free through the router.
+    let reg = s
+        .form(
+            Method::POST,
+            "/user/register",
+            &[("username", name.as_str()), ("password", "passw0rd!")],
+            &[],
+        )
+        .await;
+    assert_eq!(code(&envelope(reg).await.1), 10000);
 }

@@ -118,7 +118,7 @@ impl Stack {
             base,
             http,
             keys: TokenKeys::new(
-                &SecretString::from("dev-only-jwt-key-change-me-0123456789abcdef"),
+                &SecretString::from(kit::keys::DEV_TOKEN_SECRET),
                 3600,
                 7 * 86400,
             )

@@ -101,7 +101,7 @@ impl Config {
             }
             _ => {}
         }
-        self.auth.check().map_err(anyhow::Error::msg)?;
+        self.auth.check()?;
         self.s3
             .check(self.auth.production)
             .map_err(anyhow::Error::msg)?;
@@ -138,7 +138,7 @@ mod tests {
         ])
         .check()
         .unwrap_err();
-        assert!(err.to_string().contains("auth.jwt_key"), "{err}");
+        assert!(err.to_string().contains("auth.jwt_public_key"), "{err}");
         let err = with(&[
             ("CLIPFED_EMBEDDER__MODEL_PATH", "/m.onnx"),
             ("CLIPFED_IMAGES__MAX_BYTES", "999999999"),

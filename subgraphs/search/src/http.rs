@@ -1,6 +1,8 @@
 //! The service's HTTP routes besides `/graphql` (the router streams them through):
 //! - `POST /user/image/search` (west2 U7): a multipart form with one image in `data`; `data` of the
-//!   envelope is the URL of the most similar stored image, a bare string.
+//!   envelope is the URL of the most similar stored image, a bare string. Open to anonymous
+//!   visitors, but only as the router forwards them (signed client address): the router holds the
+//!   per-client limit on image searches.
 //! - `POST /images`: the explicit "index these images" operation (`clipfed images import` uses
 //!   it): any number of image files up to `images.max_files`, each stored and indexed; `data.items`
 //!   lists every file's outcome in order, so one bad file does not sink the others. Needs a user.
@@ -34,9 +36,12 @@ pub fn routes(state: AppState) -> Router {
 
 async fn image_search(
     State(app): State<AppState>,
+    headers: HeaderMap,
     form: Result<Multipart, MultipartRejection>,
 ) -> Response {
     let found = async {
+        // Anonymous, but only through the router, which limits image searches per client.
+        app.credentials.callers.vouched(&headers)?;
         let image = one_image(form, app.images.max_bytes).await?;
         let hits = app.images.search(image, 1).await?;
         hits.into_iter()

@@ -84,7 +84,7 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let images = open(&config).await?;
     let pool = images.pool.clone();
-    let credentials = config.auth.credentials().map_err(anyhow::Error::msg)?;
+    let credentials = config.auth.credentials()?;
 
     let stop = kit::server::Stop::new();
     let indexer = images.clone();

@@ -88,7 +88,7 @@ impl Config {
         if !(1..=64).contains(&self.shards.count) {
             anyhow::bail!("shards.count must be between 1 and 64");
         }
-        self.auth.check().map_err(anyhow::Error::msg)
+        Ok(self.auth.check()?)
     }
 }
 
@@ -112,7 +112,7 @@ mod tests {
         let err = with(&[("CLIPFED_AUTH__PRODUCTION", "true")])
             .check()
             .unwrap_err();
-        assert!(err.to_string().contains("auth.caller_key"), "{err}");
+        assert!(err.to_string().contains("auth.callers.router"), "{err}");
         for n in ["0", "65"] {
             let err = with(&[("CLIPFED_SHARDS__COUNT", n)]).check().unwrap_err();
             assert!(err.to_string().contains("shards.count"), "{n}: {err}");

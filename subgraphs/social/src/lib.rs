@@ -21,7 +21,6 @@ pub mod usecases;
 use std::future::Future;
 use std::time::Duration;
 
-use kit::caller::CallerKey;
 use kit::kafka::{ConsumerSpec, TopicSpec};
 use sqlx::MySqlPool;
 
@@ -104,18 +103,18 @@ pub async fn run(
         stop.wait(),
     ));
 
-    let caller_key = CallerKey::new(&config.auth.caller_key).map_err(anyhow::Error::msg)?;
+    let callers = config.auth.verifier()?;
     let chat = chat::routes(chat::Chat {
         social: social.clone(),
         hub: std::sync::Arc::default(),
         limiter: std::sync::Arc::default(),
-        callers: caller_key.clone(),
+        callers: callers.clone(),
         stop: stop.clone(),
     });
     let schema = schema::build(social);
     let subgraph = kit::graphql_http::Subgraph {
         name: "social",
-        caller_key: &caller_key,
+        callers: &callers,
         http: &config.http,
         checks: vec![kit::db::readiness(&pool)],
     };

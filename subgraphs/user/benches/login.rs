@@ -9,6 +9,7 @@ use std::time::Duration;
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use secrecy::SecretString;
 use serde_json::{Value, json};
+use testkit::signed::Signer;
 use user::domain::password::{Password, PasswordHasher};
 
 /// (memory KiB, iterations) candidates at parallelism 1: the configured default first, then the
@@ -39,8 +40,9 @@ fn argon2_verify(c: &mut Criterion) {
     group.finish();
 }
 
-/// Starts the service with its default (production) password cost on a scratch database.
-async fn start() -> (String, String) {
+/// Starts the service with its default (production) password cost on a scratch database; its
+/// URL, database and a signer of requests as the router forwards them.
+async fn start() -> (String, String, Signer) {
     testkit::require_mysql();
     testkit::require_redis();
     let database = testkit::unique("clipfed_bench_user");
@@ -49,32 +51,27 @@ async fn start() -> (String, String) {
     config.db.url = SecretString::from(testkit::mysql_url());
     config.db.database = database.clone();
     config.redis.url = SecretString::from(testkit::redis_url());
+    let signer = Signer::new();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/graphql", listener.local_addr().unwrap());
     tokio::spawn(user::run(config, listener, std::future::pending()));
     testkit::wait_ready(&url.replace("/graphql", "/readyz")).await;
-    (url, database)
+    (url, database, signer)
 }
 
-async fn call(client: &reqwest::Client, url: &str, query: &str, variables: Value) -> Value {
-    client
-        .post(url)
-        .json(&json!({"query": query, "variables": variables}))
-        .send()
+async fn call(signer: &Signer, url: &str, query: &str, variables: Value) -> Value {
+    let anonymous = kit::caller::Caller::Anonymous;
+    signer
+        .graphql(url, &anonymous, None, query, variables)
         .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
 }
 
 fn login_over_http(c: &mut Criterion) {
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let (url, database) = runtime.block_on(start());
-    let client = reqwest::Client::new();
+    let (url, database, signer) = runtime.block_on(start());
     let register =
         "mutation { register(username: \"bench\", password: \"bench-passw0rd\") { id } }";
-    runtime.block_on(call(&client, &url, register, json!({})));
+    runtime.block_on(call(&signer, &url, register, json!({})));
     let login =
         "mutation { login(username: \"bench\", password: \"bench-passw0rd\") { accessToken } }";
     let mut group = c.benchmark_group("login_over_http");
@@ -83,7 +80,7 @@ fn login_over_http(c: &mut Criterion) {
         .measurement_time(Duration::from_secs(10));
     group.bench_function("default_cost", |b| {
         b.to_async(&runtime).iter(|| async {
-            let body = call(&client, &url, login, json!({})).await;
+            let body = call(&signer, &url, login, json!({})).await;
             assert!(body["data"]["login"]["accessToken"].is_string(), "{body}");
         })
     });

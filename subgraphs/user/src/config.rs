@@ -1,6 +1,8 @@
 //! The user service's configuration: embedded defaults (`config/default.toml`), then `CLIPFED_CONFIG`,
 //! then `CLIPFED_<SECTION>__<KEY>` variables.
 
+use std::collections::BTreeMap;
+
 use kit::config::{DbConfig, HttpConfig, KafkaConfig, RedisConfig, TelemetryConfig};
 use secrecy::SecretString;
 use serde::Deserialize;
@@ -39,10 +41,11 @@ pub struct Topics {
 pub struct AuthConfig {
     /// Refuse development keys.
     pub production: bool,
-    /// HS256 key of the user tokens (shared with the router, which verifies access tokens).
+    /// Secret of the Ed25519 key that signs user tokens (the router holds it too, for renewal;
+    /// the other services check tokens with its public key).
     pub jwt_key: SecretString,
-    /// Key of the internal `x-clipfed-caller` header (shared by every clipfed process).
-    pub caller_key: SecretString,
+    /// Public keys of the signers whose `x-clipfed-caller` headers this service accepts.
+    pub callers: BTreeMap<String, String>,
     /// Key that seals MFA secrets at rest.
     pub mfa_key: SecretString,
     pub access_ttl_secs: i64,
@@ -73,11 +76,11 @@ impl Config {
         if self.auth.production {
             for (name, key) in [
                 ("auth.jwt_key", &self.auth.jwt_key),
-                ("auth.caller_key", &self.auth.caller_key),
                 ("auth.mfa_key", &self.auth.mfa_key),
             ] {
-                kit::config::refuse_dev_key(name, key).map_err(anyhow::Error::msg)?;
+                kit::config::refuse_dev_key(name, key)?;
             }
+            kit::config::refuse_dev_callers(&self.auth.callers)?;
         }
         self.s3
             .check(self.auth.production)
@@ -110,8 +113,12 @@ mod tests {
                 "a-real-jwt-key-of-at-least-32-bytes!!",
             ),
             (
-                "CLIPFED_AUTH__CALLER_KEY",
-                "a-real-caller-key-of-32-bytes-or-more",
+                "CLIPFED_AUTH__CALLERS__ROUTER",
+                "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+            ),
+            (
+                "CLIPFED_AUTH__CALLERS__UPLOAD",
+                "AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
             ),
             (
                 "CLIPFED_AUTH__MFA_KEY",
@@ -120,6 +127,13 @@ mod tests {
         ];
         let err = with(&keys).check().unwrap_err().to_string();
         assert!(err.contains("s3.secret_key"), "{err}");
+        let dev_callers: Vec<_> = keys
+            .iter()
+            .filter(|(k, _)| !k.contains("CALLERS"))
+            .copied()
+            .collect();
+        let err = with(&dev_callers).check().unwrap_err().to_string();
+        assert!(err.contains("auth.callers.router"), "{err}");
         let mut all = keys.to_vec();
         all.push(("CLIPFED_S3__SECRET_KEY", "a-real-s3-secret"));
         with(&all).check().unwrap();

@@ -18,7 +18,7 @@ pub mod store;
 use std::future::Future;
 use std::sync::Arc;
 
-use kit::caller::CallerKey;
+use kit::caller::CallerVerifier;
 use tokio::sync::Semaphore;
 
 use crate::accounts::Accounts;
@@ -53,15 +53,14 @@ pub async fn run(
             config.password.parallelism,
         )
         .map_err(anyhow::Error::msg)?,
-        keys: TokenKeys::new(&auth.jwt_key, auth.access_ttl_secs, auth.refresh_ttl_secs)
-            .map_err(anyhow::Error::msg)?,
+        keys: TokenKeys::new(&auth.jwt_key, auth.access_ttl_secs, auth.refresh_ttl_secs)?,
         secrets: SecretBox::new(&auth.mfa_key).map_err(anyhow::Error::msg)?,
         guard: LoginGuard::new(limiter, config.login_limit),
         events_topic: config.topics.events.clone(),
         relay: relay.notifier(),
         hash_slots: Arc::new(Semaphore::new(config.password.max_concurrent_hashes.max(1))),
     };
-    let caller_key = CallerKey::new(&auth.caller_key).map_err(anyhow::Error::msg)?;
+    let callers = CallerVerifier::new(&auth.callers)?;
     let avatars =
         kit::s3::ObjectUrls::new(&config.avatar, &config.s3).map_err(anyhow::Error::msg)?;
     let schema = schema::build(accounts, avatars);
@@ -81,7 +80,7 @@ pub async fn run(
     kit::graphql_http::serve_subgraph(
         "user",
         schema,
-        &caller_key,
+        &callers,
         &config.http,
         checks,
         listener,

@@ -82,7 +82,7 @@ impl Config {
 
     /// Production must not run on the development keys.
     pub fn check(&self) -> anyhow::Result<()> {
-        self.auth.check().map_err(anyhow::Error::msg)?;
+        self.auth.check()?;
         self.s3
             .check(self.auth.production)
             .map_err(anyhow::Error::msg)?;
@@ -108,12 +108,16 @@ mod tests {
         let err = with(&[("CLIPFED_AUTH__PRODUCTION", "true")])
             .check()
             .unwrap_err();
-        assert!(err.to_string().contains("auth.caller_key"), "{err}");
+        assert!(err.to_string().contains("auth.callers.router"), "{err}");
         let err = with(&[
             ("CLIPFED_AUTH__PRODUCTION", "true"),
             (
-                "CLIPFED_AUTH__CALLER_KEY",
-                "a-real-caller-key-of-32-bytes-or-more",
+                "CLIPFED_AUTH__CALLERS__ROUTER",
+                "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+            ),
+            (
+                "CLIPFED_AUTH__CALLERS__UPLOAD",
+                "AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
             ),
         ])
         .check()

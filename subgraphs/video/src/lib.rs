@@ -20,8 +20,6 @@ pub mod visits;
 use std::future::Future;
 use std::time::Duration;
 
-use kit::caller::CallerKey;
-
 use crate::catalog::Catalog;
 use crate::config::Config;
 use crate::ranking::Ranking;
@@ -85,7 +83,7 @@ pub async fn run(
         worker.run(cover_rx).await;
     });
 
-    let caller_key = CallerKey::new(&config.auth.caller_key).map_err(anyhow::Error::msg)?;
+    let callers = config.auth.verifier()?;
     let schema = schema::build(
         catalog,
         urls,
@@ -95,7 +93,7 @@ pub async fn run(
     kit::graphql_http::serve_subgraph(
         "video",
         schema,
-        &caller_key,
+        &callers,
         &config.http,
         checks,
         listener,

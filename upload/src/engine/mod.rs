@@ -33,10 +33,22 @@ use crate::store::sessions::{self, DONE, PARTIAL, Session};
 /// Requests streaming per owner.
 type Owners = Arc<std::sync::Mutex<std::collections::HashMap<i64, usize>>>;
 
+/// Connections of the lock pool: one per streaming request (`limits.max_active`), and a few for
+/// the short locks of HEAD-less operations that take no streaming slot (termination, sealing a
+/// form, the sweeper).
+pub fn lock_pool_size(limits: &Limits) -> u32 {
+    u32::try_from(limits.max_active)
+        .unwrap_or(u32::MAX)
+        .saturating_add(4)
+}
+
 /// Everything the use cases need.
 #[derive(Clone)]
 pub struct Uploads {
     pub pool: MySqlPool,
+    /// The pool the per-upload locks hold their connections from ([`lock_pool_size`]), apart from
+    /// `pool`, so streaming requests never take a connection the queries need.
+    locks: MySqlPool,
     pub objects: Objects,
     pub registrar: Registrar,
     pub limits: Limits,
@@ -79,10 +91,17 @@ pub struct NewUpload {
 }
 
 impl Uploads {
-    pub fn new(pool: MySqlPool, objects: Objects, registrar: Registrar, limits: Limits) -> Self {
+    pub fn new(
+        pool: MySqlPool,
+        locks: MySqlPool,
+        objects: Objects,
+        registrar: Registrar,
+        limits: Limits,
+    ) -> Self {
         let permits = Arc::new(Semaphore::new(limits.max_active));
         Self {
             pool,
+            locks,
             objects,
             registrar,
             limits,
@@ -211,9 +230,12 @@ impl Uploads {
 
     /// The upload's lock (423 while another request holds it).
     pub async fn lock(&self, id: &str) -> Result<UploadLock, UploadError> {
-        lock::try_lock(&self.pool, id)
-            .await?
-            .ok_or_else(UploadError::locked)
+        self.try_lock(id).await?.ok_or_else(UploadError::locked)
+    }
+
+    /// The upload's lock, or `None` while another request holds it.
+    pub async fn try_lock(&self, id: &str) -> Result<Option<UploadLock>, sqlx::Error> {
+        lock::try_lock(&self.locks, id).await
     }
 
     /// Terminates an unfinished upload (tus termination): S3 parts freed, session gone.

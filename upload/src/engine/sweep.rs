@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use super::Uploads;
 use crate::metrics;
-use crate::store::lock;
 use crate::store::sessions::{self, DONE};
 
 /// Sessions handled per sweep and step.
@@ -39,7 +38,7 @@ impl Uploads {
 
     async fn sweep_once(&self) -> Result<(), sqlx::Error> {
         for id in sessions::pending_registration(&self.pool, BATCH).await? {
-            let Some(guard) = lock::try_lock(&self.pool, &id).await? else {
+            let Some(guard) = self.try_lock(&id).await? else {
                 continue;
             };
             if let Some(s) = sessions::get(&self.pool, &id).await?
@@ -51,7 +50,7 @@ impl Uploads {
             guard.release().await;
         }
         for id in sessions::expired(&self.pool, BATCH).await? {
-            let Some(guard) = lock::try_lock(&self.pool, &id).await? else {
+            let Some(guard) = self.try_lock(&id).await? else {
                 continue;
             };
             if let Some(s) = sessions::get(&self.pool, &id).await?

@@ -183,8 +183,7 @@ async fn creation_needs_a_valid_token_and_sound_metadata() {
             .status(),
         401
     );
-    let expired = kit::token::TokenKeys::new(&s.config.auth.jwt_key, 60, 60)
-        .unwrap()
+    let expired = testkit::signed::dev_tokens(60)
         .issue(user, 1, 1, unix_now() - 3600)
         .access;
     assert_eq!(

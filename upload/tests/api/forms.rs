@@ -102,19 +102,15 @@ async fn an_avatar_upload_answers_with_the_updated_user() {
     let s = Stack::start_with(true, |_| {}).await;
     let user_base = &s.user.as_ref().unwrap().base;
     let name = format!("up{}", rand::random::<u32>());
-    let created: Value = s
-        .http
-        .post(format!("{user_base}/graphql"))
-        .json(&serde_json::json!({
-            "query": "mutation($u: String!) { register(username: $u, password: \"Secret-pass-123\") { id } }",
-            "variables": {"u": name},
-        }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let created: Value = testkit::signed::Signer::new()
+        .graphql(
+            &format!("{user_base}/graphql"),
+            &kit::caller::Caller::Anonymous,
+            None,
+            "mutation($u: String!) { register(username: $u, password: \"Secret-pass-123\") { id } }",
+            serde_json::json!({"u": name}),
+        )
+        .await;
     let id: i64 = created["data"]["register"]["id"]
         .as_str()
         .unwrap()

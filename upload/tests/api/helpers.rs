@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use kit::caller::{Caller, CallerKey};
+use kit::caller::Caller;
 use kit::token::TokenKeys;
 use reqwest::{Client, Response};
 use secrecy::SecretString;
@@ -125,7 +125,7 @@ impl Stack {
         })
         .await;
         Self {
-            keys: TokenKeys::new(&config.auth.jwt_key, 3600, 3600).unwrap(),
+            keys: testkit::signed::dev_tokens(3600),
             upload,
             video,
             user,
@@ -206,14 +206,8 @@ impl Stack {
 
     /// Like [`Stack::videos_of`], asking the video subgraph at `base`.
     pub async fn videos_at(&self, base: &str, user: i64) -> Vec<Value> {
-        let key = CallerKey::new(&self.config.auth.caller_key).unwrap();
-        let body: Value = self
-            .http
-            .post(format!("{base}/graphql"))
-            .header(
-                kit::caller::HEADER,
-                key.sign(&Caller::Service("upload".into()), Duration::from_secs(60)).unwrap(),
-            )
+        let body: Value = testkit::signed::Signer::new()
+            .post(&format!("{base}/graphql"), &Caller::Service("upload".into()), None)
             .json(&json!({
                 "query": "query($u: ID!) { videosByAuthor(userId: $u) { items { id title description sizeBytes contentType videoUrl } total } }",
                 "variables": {"u": user.to_string()},

@@ -92,8 +92,9 @@ async fn a_refused_service_credential_keeps_the_finished_upload_for_a_retry() {
     // The upload service signs with a key the video service does not share (a rotation half
     // done): every registration call is refused as UNAUTHENTICATED, which the client did not cause.
     let s = Stack::start_with(false, |c| {
-        c.auth.caller_key =
-            secrecy::SecretString::from("rotated-caller-key-0123456789abcdef-xyz".to_owned());
+        c.auth.signing_key = Some(secrecy::SecretString::from(
+            "rotated-signing-key-0123456789abcdef-xyz".to_owned(),
+        ));
         c.register.retry_secs = 1;
         c.limits.sweep_secs = 3600;
     })

@@ -119,3 +119,53 @@ async fn one_user_cannot_take_every_streaming_slot() {
         assert_eq!(r.unwrap().status(), 204);
     }
 }
+
+#[tokio::test]
+async fn streaming_uploads_take_no_connection_the_queries_need() {
+    // Two connections for queries and six streaming slots: each stream holds its upload's lock
+    // on a connection of the lock pool, so four streams at once leave the queries theirs.
+    let s = Stack::start_with(false, |c| {
+        c.db.max_connections = 2;
+        c.db.acquire_timeout_secs = 2;
+        c.limits.max_active = 6;
+        c.limits.sweep_secs = 1;
+    })
+    .await;
+    let users: Vec<i64> = (0..4).map(|_| some_user()).collect();
+    let mut paths = Vec::new();
+    for (i, user) in users.iter().enumerate() {
+        paths.push(s.new_video(*user, MIB, &format!("stream {i}")).await);
+    }
+    // 16 KiB every 300 ms for about 5 s: steady, well above the minimum rate, longer than the
+    // pool's acquire timeout.
+    let held = futures::future::join_all(paths.iter().zip(&users).map(|(path, user)| {
+        paced_patch(
+            &s,
+            path,
+            *user,
+            0,
+            256 * 1024,
+            16 * 1024,
+            Duration::from_millis(300),
+        )
+    }));
+    let probe = async {
+        testkit::eventually(5, "four PATCHes stream", || async {
+            streaming(&s).await == 4.0
+        })
+        .await;
+        // Creation and HEAD run queries while every stream holds its lock.
+        let created = s
+            .create(some_user(), MIB, &[("filename", "clip.mp4")])
+            .await
+            .status();
+        (created, s.offset(&paths[0]).await)
+    };
+    let (results, (created, head)) = tokio::join!(held, probe);
+    assert_eq!(created, 201, "an upload is created while four stream");
+    assert!(head.is_ok(), "HEAD answers while four stream: {head:?}");
+    for r in results {
+        let r = r.unwrap();
+        assert_eq!(r.status(), 204, "{:?}", r.text().await);
+    }
+}

@@ -48,11 +48,11 @@ struct Endpoint<E> {
 }
 
 /// Serves a subgraph until `shutdown`: `executor` at `/graphql` behind the verified
-/// `x-clipfed-caller` header, plus `/healthz`, `/readyz` (running `checks`) and `/metrics`.
+/// `x-clipfed-caller`/`x-clipfed-client` headers, plus `/healthz`, `/readyz` (running `checks`) and `/metrics`.
 pub async fn serve_subgraph<E: Executor>(
     name: &str,
     executor: E,
-    caller_key: &crate::caller::CallerKey,
+    callers: &crate::caller::CallerVerifier,
     http: &crate::config::HttpConfig,
     checks: Vec<crate::server::Check>,
     listener: tokio::net::TcpListener,
@@ -61,7 +61,7 @@ pub async fn serve_subgraph<E: Executor>(
     let routes = axum::Router::new();
     let subgraph = Subgraph {
         name,
-        caller_key,
+        callers,
         http,
         checks,
     };
@@ -71,7 +71,7 @@ pub async fn serve_subgraph<E: Executor>(
 /// What [`serve_subgraph_with`] serves besides the executor and its extra routes.
 pub struct Subgraph<'a> {
     pub name: &'a str,
-    pub caller_key: &'a crate::caller::CallerKey,
+    pub callers: &'a crate::caller::CallerVerifier,
     pub http: &'a crate::config::HttpConfig,
     pub checks: Vec<crate::server::Check>,
 }
@@ -86,14 +86,14 @@ pub async fn serve_subgraph_with<E: Executor>(
 ) -> std::io::Result<()> {
     let Subgraph {
         name,
-        caller_key,
+        callers,
         http,
         checks,
     } = subgraph;
     let routes = router(
         "/graphql",
         executor,
-        Some(caller_key.graphql_hook()),
+        Some(callers.graphql_hook()),
         http.body_limit,
     )
     .merge(extra);

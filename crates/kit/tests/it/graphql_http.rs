@@ -244,45 +244,51 @@ async fn introspection_type_lookup_with_a_variable_runs() {
 }
 
 #[tokio::test]
-async fn a_service_port_refuses_a_forged_caller_and_treats_no_header_as_anonymous() {
-    use kit::caller::{Caller, CallerKey, HEADER};
-    let key = CallerKey::new(&secrecy::SecretString::from("k".repeat(32))).unwrap();
-    let server = spawn_graphql(Some(key.graphql_hook())).await;
-    let ask = |header: Option<String>| {
+async fn a_service_port_runs_only_what_the_router_or_a_service_signed() {
+    use kit::caller::{CLIENT_HEADER, Caller, CallerSigner, CallerVerifier, HEADER, ROUTER};
+    let signer = |name: &str, s: &str| {
+        CallerSigner::new(name, &secrecy::SecretString::from(s.repeat(32))).unwrap()
+    };
+    let key = signer(ROUTER, "k");
+    let verifier = CallerVerifier::trusting(&[&key]);
+    let server = spawn_graphql(Some(verifier.graphql_hook())).await;
+    let ttl = std::time::Duration::from_secs(60);
+    let ask = async |headers: Vec<(&'static str, String)>| -> Value {
         let mut req = client()
             .post(server.url("/graphql"))
             .json(&json!({"query": "{ caller }"}));
-        if let Some(h) = header {
-            req = req.header(HEADER, h);
+        for (name, value) in headers {
+            req = req.header(name, value);
         }
-        req.send()
+        req.send().await.unwrap().json().await.unwrap()
     };
-    let body: Value = ask(None).await.unwrap().json().await.unwrap();
+    let refused = |body: &Value| {
+        assert_eq!(body["errors"][0]["extensions"]["code"], 10003, "{body}");
+        assert!(
+            body.get("data").is_none(),
+            "a refused request must not execute"
+        );
+    };
+    // No signed header at all: the request did not come through the router.
+    let body = ask(vec![]).await;
+    refused(&body);
+    // The router vouching for an anonymous visitor's address.
+    let client_header = key.sign_client("203.0.113.9".parse().unwrap(), ttl);
+    let body = ask(vec![(CLIENT_HEADER, client_header)]).await;
     assert_eq!(body["data"]["caller"], "Some(Anonymous)");
-    let signed = key
-        .sign(&Caller::User(5), std::time::Duration::from_secs(60))
-        .unwrap();
-    let body: Value = ask(Some(signed.clone()))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let signed = key.sign(&Caller::User(5), ttl).unwrap();
+    let body = ask(vec![(HEADER, signed.clone())]).await;
     assert_eq!(body["data"]["caller"], "Some(User(5))");
     let forged = signed.replacen(".u.5.", ".u.6.", 1);
-    let body: Value = ask(Some(forged)).await.unwrap().json().await.unwrap();
-    assert_eq!(body["errors"][0]["extensions"]["code"], 10003);
-    assert!(
-        body.get("data").is_none(),
-        "a refused request must not execute"
-    );
-    let other_key = CallerKey::new(&secrecy::SecretString::from("x".repeat(32))).unwrap();
+    let body = ask(vec![(HEADER, forged)]).await;
+    refused(&body);
+    let other_key = signer(ROUTER, "x");
     let foreign = other_key
-        .sign(
-            &Caller::Service("upload".into()),
-            std::time::Duration::from_secs(60),
-        )
+        .sign(&Caller::Service(ROUTER.into()), ttl)
         .unwrap();
-    let body: Value = ask(Some(foreign)).await.unwrap().json().await.unwrap();
-    assert_eq!(body["errors"][0]["extensions"]["code"], 10003);
+    let body = ask(vec![(HEADER, foreign)]).await;
+    refused(&body);
+    let foreign_client = other_key.sign_client("203.0.113.9".parse().unwrap(), ttl);
+    let body = ask(vec![(CLIENT_HEADER, foreign_client)]).await;
+    refused(&body);
 }

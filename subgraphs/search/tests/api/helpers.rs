@@ -5,9 +5,10 @@
 
 use std::time::Duration;
 
-use kit::caller::{Caller, CallerKey};
+use kit::caller::Caller;
 use secrecy::SecretString;
 use serde_json::{Value, json};
+use testkit::signed::Signer;
 use tokio::sync::oneshot;
 
 pub use testkit::eventually;
@@ -16,7 +17,7 @@ pub use testkit::pictures::{jpeg, picture, png};
 pub struct TestApp {
     pub base: String,
     pub config: search::config::Config,
-    caller_key: CallerKey,
+    pub signer: Signer,
     tokens: kit::token::TokenKeys,
     producer: kit::kafka::Producer,
     stop: Option<oneshot::Sender<()>>,
@@ -65,8 +66,8 @@ pub async fn spawn_app() -> TestApp {
 
 pub async fn spawn_with(config: search::config::Config) -> TestApp {
     let kept = config.clone();
-    let caller_key = CallerKey::new(&config.auth.caller_key).unwrap();
-    let tokens = kit::token::TokenKeys::new(&config.auth.jwt_key, 3600, 3600).unwrap();
+    let signer = Signer::new();
+    let tokens = testkit::signed::dev_tokens(3600);
     let producer = kit::kafka::Producer::new(&config.kafka).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
@@ -81,7 +82,7 @@ pub async fn spawn_with(config: search::config::Config) -> TestApp {
     let app = TestApp {
         base,
         config: kept,
-        caller_key,
+        signer,
         tokens,
         producer,
         stop: Some(tx),
@@ -95,20 +96,16 @@ pub async fn spawn_with(config: search::config::Config) -> TestApp {
 }
 
 impl TestApp {
-    /// Runs `query` anonymously (the router would sign an anonymous caller as no header).
+    /// Runs `query` anonymously (as the router forwards a visitor: only the client address signed).
     pub async fn gql(&self, query: &str, variables: Value) -> Value {
         self.gql_as(&Caller::Anonymous, query, variables).await
     }
 
     pub async fn gql_as(&self, caller: &Caller, query: &str, variables: Value) -> Value {
-        let mut req = self
-            .client
-            .post(format!("{}/graphql", self.base))
-            .json(&json!({"query": query, "variables": variables}));
-        if let Some(header) = self.caller_key.sign(caller, Duration::from_secs(60)) {
-            req = req.header(kit::caller::HEADER, header);
-        }
-        req.send().await.unwrap().json().await.unwrap()
+        let url = format!("{}/graphql", self.base);
+        self.signer
+            .graphql(&url, caller, None, query, variables)
+            .await
     }
 
     /// A valid access token of `user`.
@@ -116,7 +113,8 @@ impl TestApp {
         self.tokens.issue(user, 1, 1, testkit::unix_now()).access
     }
 
-    /// POSTs a multipart form of `files` (field `data`) to `path`; returns status and body.
+    /// POSTs a multipart form of `files` (field `data`) to `path` as the router forwards it (the
+    /// client address signed), with `token` when given; returns status and body.
     pub async fn post_files(
         &self,
         path: &str,
@@ -131,8 +129,8 @@ impl TestApp {
             );
         }
         let mut req = self
-            .client
-            .post(format!("{}{path}", self.base))
+            .signer
+            .post(&format!("{}{path}", self.base), &Caller::Anonymous, None)
             .multipart(form);
         if let Some(token) = token {
             req = req.bearer_auth(token);

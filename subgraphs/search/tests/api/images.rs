@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use base64::Engine;
 use image::imageops::FilterType;
+use kit::caller::Caller;
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, eventually, jpeg, picture, png, spawn_app};
@@ -249,9 +250,10 @@ async fn bad_files_get_clear_errors_and_change_nothing() {
         }
     }
     // Not a form, no `data` field, no token, a forged router header.
+    let search_url = format!("{}/user/image/search", app.base);
     let raw = app
-        .client
-        .post(format!("{}/user/image/search", app.base))
+        .signer
+        .post(&search_url, &Caller::Anonymous, None)
         .body("data=x")
         .send()
         .await
@@ -260,8 +262,8 @@ async fn bad_files_get_clear_errors_and_change_nothing() {
     assert_eq!(body["base"]["code"], 10002, "{body}");
     let form = reqwest::multipart::Form::new().text("other", "x");
     let body: Value = app
-        .client
-        .post(format!("{}/user/image/search", app.base))
+        .signer
+        .post(&search_url, &Caller::Anonymous, None)
         .multipart(form)
         .send()
         .await

@@ -23,7 +23,7 @@ use axum::routing::get;
 use futures::{SinkExt, StreamExt};
 use http::{HeaderMap, StatusCode};
 use kit::AppError;
-use kit::caller::CallerKey;
+use kit::caller::CallerVerifier;
 use kit::ratelimit::{Limit, LocalLimiter, refusal};
 use serde_json::Value;
 
@@ -38,7 +38,7 @@ pub struct Chat {
     pub hub: Arc<Hub>,
     /// Sends and group creations per user (`chat.sends_per_minute`, `chat.groups_per_minute`).
     pub limiter: Arc<LocalLimiter>,
-    pub callers: CallerKey,
+    pub callers: CallerVerifier,
     /// Resolves when the service stops.
     pub stop: kit::server::Stop,
 }

@@ -83,7 +83,8 @@ async fn the_upgrade_needs_a_user_the_router_vouched_for() {
 
     // A plain GET from a real user is not an upgrade.
     let signed = app
-        .caller_key
+        .signer
+        .router()
         .sign(&user(1), Duration::from_secs(60))
         .unwrap();
     let plain = reqwest::Client::new()

@@ -4,15 +4,16 @@
 
 use std::time::Duration;
 
-use kit::caller::{Caller, CallerKey};
+use kit::caller::Caller;
 use secrecy::SecretString;
 use serde_json::{Value, json};
+use testkit::signed::Signer;
 use tokio::sync::oneshot;
 
 pub struct TestApp {
     pub url: String,
     pub config: social::config::Config,
-    pub caller_key: CallerKey,
+    pub signer: Signer,
     stop: Option<oneshot::Sender<()>>,
     done: Option<oneshot::Receiver<()>>,
     client: reqwest::Client,
@@ -54,7 +55,7 @@ pub async fn spawn_app() -> TestApp {
 /// Starts the service on `config` (restart a stopped app with its `config`).
 pub async fn spawn_with(config: social::config::Config) -> TestApp {
     let kept = config.clone();
-    let caller_key = CallerKey::new(&config.auth.caller_key).unwrap();
+    let signer = Signer::new();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/graphql", listener.local_addr().unwrap());
     let (tx, rx) = oneshot::channel::<()>();
@@ -70,7 +71,7 @@ pub async fn spawn_with(config: social::config::Config) -> TestApp {
     let app = TestApp {
         url,
         config: kept,
-        caller_key,
+        signer,
         stop: Some(tx),
         done: Some(done_rx),
         client: reqwest::Client::builder()
@@ -88,14 +89,9 @@ pub fn user(id: i64) -> Caller {
 
 impl TestApp {
     fn request(&self, caller: &Caller, query: &str, variables: Value) -> reqwest::RequestBuilder {
-        let mut req = self
-            .client
-            .post(&self.url)
-            .json(&json!({"query": query, "variables": variables}));
-        if let Some(header) = self.caller_key.sign(caller, Duration::from_secs(60)) {
-            req = req.header(kit::caller::HEADER, header);
-        }
-        req
+        self.signer
+            .post(&self.url, caller, None)
+            .json(&json!({"query": query, "variables": variables}))
     }
 
     /// Runs `query` as `caller`; returns the whole response body.
@@ -122,10 +118,8 @@ impl TestApp {
             .replace("http://", "ws://")
             .replace("/graphql", "/ws");
         let mut request = url.into_client_request().unwrap();
-        if let Some(header) = self.caller_key.sign(caller, Duration::from_secs(60)) {
-            request
-                .headers_mut()
-                .insert(kit::caller::HEADER, header.parse().unwrap());
+        for (name, value) in self.signer.headers(caller, None) {
+            request.headers_mut().insert(name, value.parse().unwrap());
         }
         Chat::open(request).await
     }

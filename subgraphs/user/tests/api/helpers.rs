@@ -3,16 +3,17 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
-use kit::caller::{Caller, CallerKey};
+use kit::caller::Caller;
 use secrecy::SecretString;
 use serde_json::{Value, json};
+use testkit::signed::Signer;
 use tokio::sync::oneshot;
 
 pub struct TestApp {
     pub url: String,
     pub config: user::config::Config,
     pub database: String,
-    pub caller_key: CallerKey,
+    pub signer: Signer,
     stop: Option<oneshot::Sender<()>>,
     client: reqwest::Client,
 }
@@ -49,7 +50,7 @@ pub async fn spawn_app_with(tune: impl FnOnce(&mut user::config::Config)) -> Tes
     config.password.iterations = 1;
     tune(&mut config);
     let kept = config.clone();
-    let caller_key = CallerKey::new(&config.auth.caller_key).unwrap();
+    let signer = Signer::new();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/graphql", listener.local_addr().unwrap());
     let (tx, rx) = oneshot::channel::<()>();
@@ -68,7 +69,7 @@ pub async fn spawn_app_with(tune: impl FnOnce(&mut user::config::Config)) -> Tes
         url,
         config: kept,
         database,
-        caller_key,
+        signer,
         stop: Some(tx),
         client,
     };
@@ -90,18 +91,9 @@ impl TestApp {
         query: &str,
         variables: Value,
     ) -> Value {
-        let mut req = self
-            .client
-            .post(&self.url)
-            .json(&json!({"query": query, "variables": variables}));
-        if let Some(header) = self.caller_key.sign(caller, Duration::from_secs(60)) {
-            req = req.header(kit::caller::HEADER, header);
-        }
-        if let Some(addr) = client {
-            let header = self.caller_key.sign_client(addr, Duration::from_secs(60));
-            req = req.header(kit::caller::CLIENT_HEADER, header);
-        }
-        req.send().await.unwrap().json().await.unwrap()
+        self.signer
+            .graphql(&self.url, caller, client, query, variables)
+            .await
     }
 
     /// The token keys the service signs with (the router verifies with the same).
@@ -123,8 +115,8 @@ impl TestApp {
     /// Raw POST of `body` bytes (malformed input through the HTTP layer).
     pub async fn post_raw(&self, body: Vec<u8>) -> (u16, Value) {
         let res = self
-            .client
-            .post(&self.url)
+            .signer
+            .post(&self.url, &Caller::Anonymous, None)
             .header("content-type", "application/json")
             .body(body)
             .send()

@@ -3,15 +3,16 @@
 
 use std::time::Duration;
 
-use kit::caller::{Caller, CallerKey};
+use kit::caller::Caller;
 use secrecy::SecretString;
 use serde_json::{Value, json};
+use testkit::signed::Signer;
 use tokio::sync::oneshot;
 
 pub struct TestApp {
     pub url: String,
     pub config: video::config::Config,
-    pub caller_key: CallerKey,
+    pub signer: Signer,
     stop: Option<oneshot::Sender<()>>,
     done: Option<oneshot::Receiver<()>>,
     client: reqwest::Client,
@@ -61,7 +62,7 @@ pub async fn spawn_app_with(tune: impl FnOnce(&mut video::config::Config)) -> Te
 /// Starts the service on `config` (restart a stopped app with its `config`).
 pub async fn spawn_with(config: video::config::Config) -> TestApp {
     let kept = config.clone();
-    let caller_key = CallerKey::new(&config.auth.caller_key).unwrap();
+    let signer = Signer::new();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/graphql", listener.local_addr().unwrap());
     let (tx, rx) = oneshot::channel::<()>();
@@ -77,7 +78,7 @@ pub async fn spawn_with(config: video::config::Config) -> TestApp {
     let app = TestApp {
         url,
         config: kept,
-        caller_key,
+        signer,
         stop: Some(tx),
         done: Some(done_rx),
         client: reqwest::Client::builder()
@@ -103,18 +104,9 @@ impl TestApp {
         query: &str,
         variables: Value,
     ) -> Value {
-        let mut req = self
-            .client
-            .post(&self.url)
-            .json(&json!({"query": query, "variables": variables}));
-        if let Some(header) = self.caller_key.sign(caller, Duration::from_secs(60)) {
-            req = req.header(kit::caller::HEADER, header);
-        }
-        if let Some(addr) = client {
-            let header = self.caller_key.sign_client(addr, Duration::from_secs(60));
-            req = req.header(kit::caller::CLIENT_HEADER, header);
-        }
-        req.send().await.unwrap().json().await.unwrap()
+        self.signer
+            .graphql(&self.url, caller, client, query, variables)
+            .await
     }
 
     pub async fn gql(&self, query: &str, variables: Value) -> Value {

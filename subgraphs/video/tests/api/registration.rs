@@ -95,33 +95,42 @@ async fn the_same_upload_id_with_other_content_is_a_conflict() {
 #[tokio::test]
 async fn only_the_upload_service_registers() {
     let app = spawn_app().await;
+    // Signed, but not the upload service: the router as a service is refused by the resolver. (A
+    // service the video service holds no key of cannot sign at all: 10003, below.)
     for caller in [
         Caller::Anonymous,
         Caller::User(7),
-        Caller::Service("search".into()),
+        Caller::Service("router".into()),
     ] {
         let body = app.register_as(&caller, input("up_x", 7, "t")).await;
         assert_eq!(code(&body), Some(10005), "{caller:?}: {body}");
     }
-    // A forged header (signed with another key) is refused before any resolver runs.
-    let forged = kit::caller::CallerKey::new(&secrecy::SecretString::from(
-        "another-key-of-at-least-32-bytes-long!!",
-    ))
-    .unwrap();
-    let header = forged
-        .sign(&upload_service(), std::time::Duration::from_secs(60))
+    // A forged header (the upload service's name, another key), and a service whose key the
+    // video service does not hold, are refused before any resolver runs.
+    for (name, caller) in [
+        ("upload", upload_service()),
+        ("search", Caller::Service("search".into())),
+    ] {
+        let forged = kit::caller::CallerSigner::new(
+            name,
+            &secrecy::SecretString::from("another-key-of-at-least-32-bytes-long!!"),
+        )
         .unwrap();
-    let res: serde_json::Value = reqwest::Client::new()
-        .post(&app.url)
-        .header(kit::caller::HEADER, header)
-        .json(&json!({"query": "mutation($i: RegisterVideoInput!) { registerVideo(input: $i) { id } }", "variables": {"i": input("up_x", 7, "t")}}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert!(code(&res).is_some_and(|c| c != 10000), "{res}");
+        let header = forged
+            .sign(&caller, std::time::Duration::from_secs(60))
+            .unwrap();
+        let res: serde_json::Value = reqwest::Client::new()
+            .post(&app.url)
+            .header(kit::caller::HEADER, header)
+            .json(&json!({"query": "mutation($i: RegisterVideoInput!) { registerVideo(input: $i) { id } }", "variables": {"i": input("up_x", 7, "t")}}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(code(&res), Some(10003), "{name}: {res}");
+    }
     assert_eq!(total_of(&app, 7).await, 0);
     app.cleanup().await;
 }

@@ -1,10 +1,10 @@
 //! Load run of `feed` and `popular` against a running video service (see docs/performance.md).
 //!
 //! ```sh
-//! cargo run -p clipfed-video --example load -- [URL] [SECONDS] [CONCURRENCY] [VIDEOS]
+//! cargo run -p clipfed-video --example feed_load -- [URL] [SECONDS] [CONCURRENCY] [VIDEOS]
 //! ```
 //! URL defaults to `http://127.0.0.1:8102/graphql`. The run seeds VIDEOS videos (as the upload
-//! service, signing with the configured caller key) and a few hundred visits, waits until the
+//! service, signing with the development key testkit holds) and a few hundred visits, waits until the
 //! popular ranking holds them, then drives each query with CONCURRENCY clients for SECONDS and
 //! prints throughput and latency percentiles, plus how many MySQL queries the service made during
 //! each phase (from its `/metrics`, after one warm-up request per page): popular should make none.
@@ -13,27 +13,22 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use kit::caller::{Caller, CallerKey};
+use kit::caller::Caller;
 use serde_json::{Value, json};
 
 struct Client {
     http: reqwest::Client,
     url: String,
-    key: CallerKey,
+    signer: testkit::signed::Signer,
 }
 
 impl Client {
     async fn gql(&self, caller: &Caller, query: &str, variables: Value) -> anyhow::Result<Value> {
-        let mut req = self
-            .http
-            .post(&self.url)
-            .json(&json!({"query": query, "variables": variables}));
-        if let Some(h) = self.key.sign(caller, Duration::from_secs(600)) {
-            req = req.header(kit::caller::HEADER, h);
-        }
-        let body: Value = req.send().await?.error_for_status()?.json().await?;
-        anyhow::ensure!(body.get("errors").is_none(), "errors: {body}");
-        Ok(body)
+        let signer = &self.signer;
+        let body = signer
+            .try_graphql(&self.url, caller, query, variables)
+            .await;
+        body.map_err(anyhow::Error::msg)
     }
 
     async fn metrics(&self) -> anyhow::Result<String> {
@@ -93,13 +88,13 @@ async fn main() -> anyhow::Result<()> {
     let seconds: u64 = args.get(1).map_or(Ok(20), |s| s.parse())?;
     let concurrency: usize = args.get(2).map_or(Ok(32), |s| s.parse())?;
     let videos: usize = args.get(3).map_or(Ok(500), |s| s.parse())?;
-    let config = video::config::Config::load()?;
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(256)
+        .build()?;
     let client = Arc::new(Client {
-        http: reqwest::Client::builder()
-            .pool_max_idle_per_host(256)
-            .build()?,
+        http: http.clone(),
         url,
-        key: CallerKey::new(&config.auth.caller_key).map_err(anyhow::Error::msg)?,
+        signer: testkit::signed::Signer::with_http(http),
     });
 
     eprintln!("seeding {videos} videos and visits ...");

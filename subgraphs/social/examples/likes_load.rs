@@ -2,7 +2,7 @@
 //! counters take to converge once the load stops.
 //!
 //! ```sh
-//! cargo run -p clipfed-social --example load -- [SECONDS] [CLIENTS] [VIDEOS] [SHARDS]
+//! cargo run -p clipfed-social --example likes_load -- [SECONDS] [CLIENTS] [VIDEOS] [SHARDS]
 //! ```
 //! Defaults: 20 s, 32 clients, 100 videos, 4 shards. The run starts the social service in-process
 //! on a fresh database and fresh topics (MariaDB and tansu as `clipfed test` starts them;
@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, Instant};
 
-use kit::caller::{Caller, CallerKey};
+use kit::caller::Caller;
 use secrecy::SecretString;
 use serde_json::{Value, json};
 
@@ -24,23 +24,17 @@ const COUNTS: &str =
     "query($r: [_Any!]!) { _entities(representations: $r) { ... on Video { id likeCount } } }";
 
 struct Client {
-    http: reqwest::Client,
     url: String,
-    key: CallerKey,
+    signer: testkit::signed::Signer,
 }
 
 impl Client {
     async fn gql(&self, caller: &Caller, query: &str, variables: Value) -> anyhow::Result<Value> {
-        let mut req = self
-            .http
-            .post(&self.url)
-            .json(&json!({"query": query, "variables": variables}));
-        if let Some(h) = self.key.sign(caller, Duration::from_secs(600)) {
-            req = req.header(kit::caller::HEADER, h);
-        }
-        let body: Value = req.send().await?.error_for_status()?.json().await?;
-        anyhow::ensure!(body.get("errors").is_none(), "errors: {body}");
-        Ok(body)
+        let signer = &self.signer;
+        let body = signer
+            .try_graphql(&self.url, caller, query, variables)
+            .await;
+        body.map_err(anyhow::Error::msg)
     }
 
     /// Sum of `likeCount` over `videos`.
@@ -85,12 +79,12 @@ async fn main() -> anyhow::Result<()> {
     let database = config.db.database.clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}/graphql", listener.local_addr()?);
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(clients as usize)
+        .build()?;
     let client = Arc::new(Client {
-        http: reqwest::Client::builder()
-            .pool_max_idle_per_host(clients as usize)
-            .build()?,
         url: url.clone(),
-        key: CallerKey::new(&config.auth.caller_key).map_err(anyhow::Error::msg)?,
+        signer: testkit::signed::Signer::with_http(http),
     });
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let service = tokio::spawn(social::run(config.clone(), listener, async move {
