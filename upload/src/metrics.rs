@@ -26,7 +26,7 @@ pub fn upload(outcome: &str) {
 }
 
 /// A registration call that failed: `transient` (retried; the object is kept) or `refused`.
-/// Transient failures that last mean an operator should look (caller keys, clocks, the subgraph).
+/// Transient failures that last mean an operator should look (signing keys, clocks, the subgraph).
 pub fn registration_failure(kind: &str) {
     metrics::counter_vec(
         "clipfed_upload_registration_failures_total",

@@ -8,8 +8,11 @@
 
 pub mod chat;
 pub mod pictures;
+pub mod scratch;
 pub mod service;
 pub mod signed;
+
+pub use scratch::ScratchDatabase;
 
 use std::net::{TcpStream, ToSocketAddrs};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -213,6 +216,22 @@ pub async fn drop_database(name: &str) {
         "not a plain database name: {name}"
     );
     if let Ok(mut conn) = sqlx::mysql::MySqlConnection::connect(&mysql_url()).await {
+        // A service that has not finished stopping may still hold connections in a transaction,
+        // whose metadata locks would make the drop wait (forever, when that service runs on the
+        // thread the drop blocks): end them first.
+        let holders: Vec<i64> = sqlx::query_scalar(
+            "SELECT CAST(ID AS SIGNED) FROM information_schema.PROCESSLIST \
+             WHERE DB = ? AND ID <> CONNECTION_ID()",
+        )
+        .bind(name)
+        .fetch_all(&mut conn)
+        .await
+        .unwrap_or_default();
+        for id in holders {
+            // A server-given integer: formatting it is safe; KILL takes no bound parameter.
+            let kill = sqlx::AssertSqlSafe(format!("KILL CONNECTION {id}"));
+            let _ = sqlx::raw_sql(kill).execute(&mut conn).await;
+        }
         // Checked above to be a plain identifier; identifiers cannot be bound as parameters.
         let ddl = sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS `{name}`"));
         let _ = sqlx::raw_sql(ddl).execute(&mut conn).await;

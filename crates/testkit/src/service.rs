@@ -2,11 +2,20 @@
 
 use tokio::sync::oneshot;
 
-/// A running in-process service.
+/// A running in-process service; its database (if it was given one) is dropped after it stops.
 pub struct Running {
     /// `http://127.0.0.1:<port>`.
     pub base: String,
     stop: Option<oneshot::Sender<()>>,
+    database: Option<crate::ScratchDatabase>,
+}
+
+impl Running {
+    /// Drops `database` when this service is dropped.
+    pub fn owning(mut self, database: crate::ScratchDatabase) -> Self {
+        self.database = Some(database);
+        self
+    }
 }
 
 impl Drop for Running {
@@ -42,5 +51,6 @@ where
     Running {
         base,
         stop: Some(tx),
+        database: None,
     }
 }

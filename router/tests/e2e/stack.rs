@@ -332,7 +332,8 @@ fn free_port() -> u16 {
 async fn start_user(t: &Topics) -> Running {
     let mut c: user::config::Config = load(user::config::DEFAULTS);
     c.db.url = SecretString::from(testkit::mysql_url());
-    c.db.database = testkit::unique("clipfed_e2e_user");
+    let db = testkit::ScratchDatabase::new("clipfed_e2e_user");
+    c.db.database = db.name().to_owned();
     c.redis.url = SecretString::from(testkit::redis_url());
     c.s3.endpoint = testkit::s3_endpoint();
     c.kafka.brokers = testkit::kafka_brokers();
@@ -348,12 +349,14 @@ async fn start_user(t: &Topics) -> Running {
         .expect("user service ran");
     })
     .await
+    .owning(db)
 }
 
 async fn start_video(t: &Topics) -> Running {
     let mut c: video::config::Config = load(video::config::DEFAULTS);
     c.db.url = SecretString::from(testkit::mysql_url());
-    c.db.database = testkit::unique("clipfed_e2e_video");
+    let db = testkit::ScratchDatabase::new("clipfed_e2e_video");
+    c.db.database = db.name().to_owned();
     c.redis.url = SecretString::from(testkit::redis_url());
     c.kafka.brokers = testkit::kafka_brokers();
     c.topics.visits = t.visits.clone();
@@ -374,12 +377,14 @@ async fn start_video(t: &Topics) -> Running {
         .expect("video service ran");
     })
     .await
+    .owning(db)
 }
 
 async fn start_social(t: &Topics) -> Running {
     let mut c: social::config::Config = load(social::config::DEFAULTS);
     c.db.url = SecretString::from(testkit::mysql_url());
-    c.db.database = testkit::unique("clipfed_e2e_social");
+    let db = testkit::ScratchDatabase::new("clipfed_e2e_social");
+    c.db.database = db.name().to_owned();
     c.kafka.brokers = testkit::kafka_brokers();
     c.topics.interactions = t.interactions.clone();
     c.topics.interactions_partitions = 1;
@@ -397,6 +402,7 @@ async fn start_social(t: &Topics) -> Running {
         .expect("social service ran");
     })
     .await
+    .owning(db)
 }
 
 async fn start_search(t: &Topics) -> Running {
@@ -408,7 +414,8 @@ async fn start_search(t: &Topics) -> Running {
         )],
     );
     c.db.url = SecretString::from(testkit::mysql_url());
-    c.db.database = testkit::unique("clipfed_e2e_search");
+    let db = testkit::ScratchDatabase::new("clipfed_e2e_search");
+    c.db.database = db.name().to_owned();
     c.kafka.brokers = testkit::kafka_brokers();
     c.topics.videos = t.videos.clone();
     c.topics.users = t.users.clone();
@@ -426,12 +433,14 @@ async fn start_search(t: &Topics) -> Running {
         .expect("search service ran");
     })
     .await
+    .owning(db)
 }
 
 async fn start_upload(video: &Running, user: &Running) -> Running {
     let mut c: upload::config::Config = load(upload::config::DEFAULTS);
     c.db.url = SecretString::from(testkit::mysql_url());
-    c.db.database = testkit::unique("clipfed_e2e_upload");
+    let db = testkit::ScratchDatabase::new("clipfed_e2e_upload");
+    c.db.database = db.name().to_owned();
     c.s3.endpoint = testkit::s3_endpoint();
     c.register.video_url = format!("{}/graphql", video.base);
     c.register.user_url = format!("{}/graphql", user.base);
@@ -443,4 +452,5 @@ async fn start_upload(video: &Running, user: &Running) -> Running {
         .expect("upload service ran");
     })
     .await
+    .owning(db)
 }

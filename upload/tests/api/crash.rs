@@ -7,6 +7,7 @@ use crate::helpers::*;
 async fn a_killed_service_resumes_from_a_durable_offset_to_a_byte_identical_object() {
     let video = video().await;
     let c = config(&video, None);
+    let _db = testkit::ScratchDatabase::adopt(c.db.database.clone());
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("upload.log");
     let mut p = Process::start(&c, &log).await;

@@ -199,7 +199,7 @@ async fn creation_needs_a_valid_token_and_sound_metadata() {
         .header(TUS.0, TUS.1)
         .header(
             kit::caller::HEADER,
-            format!("v1.u.{user}.9999999999.forged"),
+            format!("v2.router.u.{user}.9999999999.forged"),
         )
         .header("Upload-Length", "10")
         .send()

@@ -28,7 +28,8 @@ pub async fn video_on(listener: tokio::net::TcpListener) -> Running {
     let mut c: video::config::Config =
         kit::config::load_from(video::config::DEFAULTS, None, Vec::new()).unwrap();
     c.db.url = SecretString::from(testkit::mysql_url());
-    c.db.database = testkit::unique("clipfed_test_upvideo");
+    let db = testkit::ScratchDatabase::new("clipfed_test_upvideo");
+    c.db.database = db.name().to_owned();
     c.redis.url = SecretString::from(testkit::redis_url());
     c.kafka.brokers = testkit::kafka_brokers();
     c.topics.visits = testkit::unique("test_upload_visits");
@@ -47,6 +48,7 @@ pub async fn video_on(listener: tokio::net::TcpListener) -> Running {
         .expect("video service ran");
     })
     .await
+    .owning(db)
 }
 
 /// The user subgraph on its own database.
@@ -54,7 +56,8 @@ pub async fn user() -> Running {
     let mut c: user::config::Config =
         kit::config::load_from(user::config::DEFAULTS, None, Vec::new()).unwrap();
     c.db.url = SecretString::from(testkit::mysql_url());
-    c.db.database = testkit::unique("clipfed_test_upuser");
+    let db = testkit::ScratchDatabase::new("clipfed_test_upuser");
+    c.db.database = db.name().to_owned();
     c.redis.url = SecretString::from(testkit::redis_url());
     c.s3.endpoint = testkit::s3_endpoint();
     c.kafka.brokers = testkit::kafka_brokers();
@@ -70,6 +73,7 @@ pub async fn user() -> Running {
         .expect("user service ran");
     })
     .await
+    .owning(db)
 }
 
 /// A test configuration of the upload service recording into `video` (and `user`).
@@ -116,6 +120,7 @@ impl Stack {
         let mut c = config(&video, user.as_ref());
         tune(&mut c);
         let config = c.clone();
+        let db = testkit::ScratchDatabase::adopt(c.db.database.clone());
         let upload = start(|l, rx| async move {
             upload::run(c, l, async move {
                 let _ = rx.await;
@@ -123,7 +128,8 @@ impl Stack {
             .await
             .expect("upload service ran");
         })
-        .await;
+        .await
+        .owning(db);
         Self {
             keys: testkit::signed::dev_tokens(3600),
             upload,

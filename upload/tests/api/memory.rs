@@ -11,6 +11,7 @@ const BOUND: u64 = 128 * 1024 * 1024;
 async fn a_one_gib_upload_keeps_the_service_under_128_mib() {
     let video = video().await;
     let c = config(&video, None);
+    let _db = testkit::ScratchDatabase::adopt(c.db.database.clone());
     let dir = tempfile::tempdir().unwrap();
     let mut p = Process::start(&c, &dir.path().join("upload.log")).await;
     let s = Stack::start().await;

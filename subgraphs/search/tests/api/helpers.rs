@@ -17,6 +17,8 @@ pub use testkit::pictures::{jpeg, picture, png};
 pub struct TestApp {
     pub base: String,
     pub config: search::config::Config,
+    /// Drops the database when the test ends, passed or failed.
+    _db: testkit::ScratchDatabase,
     pub signer: Signer,
     tokens: kit::token::TokenKeys,
     producer: kit::kafka::Producer,
@@ -66,6 +68,7 @@ pub async fn spawn_app() -> TestApp {
 
 pub async fn spawn_with(config: search::config::Config) -> TestApp {
     let kept = config.clone();
+    let db = testkit::ScratchDatabase::adopt(config.db.database.clone());
     let signer = Signer::new();
     let tokens = testkit::signed::dev_tokens(3600);
     let producer = kit::kafka::Producer::new(&config.kafka).unwrap();
@@ -82,6 +85,7 @@ pub async fn spawn_with(config: search::config::Config) -> TestApp {
     let app = TestApp {
         base,
         config: kept,
+        _db: db,
         signer,
         tokens,
         producer,
@@ -188,9 +192,9 @@ impl TestApp {
             .unwrap()
     }
 
-    /// Drops the test's database.
+    /// Stops the service and drops the test's database (which a failed test's drop does too).
     pub async fn cleanup(self) {
-        testkit::drop_database(&self.config.db.database).await;
+        drop(self);
     }
 }
 

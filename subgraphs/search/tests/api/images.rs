@@ -279,7 +279,7 @@ async fn bad_files_get_clear_errors_and_change_nothing() {
     let forged = app
         .client
         .post(format!("{}/images", app.base))
-        .header(kit::caller::HEADER, "v1.u.5.9999999999.forged")
+        .header(kit::caller::HEADER, "v2.router.u.5.9999999999.forged")
         .multipart(reqwest::multipart::Form::new().part(
             "data",
             reqwest::multipart::Part::bytes(real.clone()).file_name("a.png"),

@@ -76,7 +76,9 @@ async fn the_upgrade_needs_a_user_the_router_vouched_for() {
             .unwrap();
     forged.headers_mut().insert(
         kit::caller::HEADER,
-        "v1.u.1.9999999999.bm90LWEtc2lnbmF0dXJl".parse().unwrap(),
+        "v2.router.u.1.9999999999.bm90LWEtc2lnbmF0dXJl"
+            .parse()
+            .unwrap(),
     );
     let (status, body) = Chat::open(forged).await.err().unwrap();
     assert_eq!((status, body["base"]["code"].clone()), (401, json!(10003)));

@@ -13,6 +13,8 @@ use tokio::sync::oneshot;
 pub struct TestApp {
     pub url: String,
     pub config: social::config::Config,
+    /// Drops the database when a test ends without `cleanup` (it failed).
+    db: Option<testkit::ScratchDatabase>,
     pub signer: Signer,
     stop: Option<oneshot::Sender<()>>,
     done: Option<oneshot::Receiver<()>>,
@@ -55,6 +57,7 @@ pub async fn spawn_app() -> TestApp {
 /// Starts the service on `config` (restart a stopped app with its `config`).
 pub async fn spawn_with(config: social::config::Config) -> TestApp {
     let kept = config.clone();
+    let db = testkit::ScratchDatabase::adopt(config.db.database.clone());
     let signer = Signer::new();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/graphql", listener.local_addr().unwrap());
@@ -71,6 +74,7 @@ pub async fn spawn_with(config: social::config::Config) -> TestApp {
     let app = TestApp {
         url,
         config: kept,
+        db: Some(db),
         signer,
         stop: Some(tx),
         done: Some(done_rx),
@@ -356,6 +360,9 @@ impl TestApp {
 
     /// Stops the service and waits until it has shut down; the database stays.
     pub async fn stop(mut self) -> social::config::Config {
+        if let Some(db) = self.db.take() {
+            db.keep();
+        }
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }

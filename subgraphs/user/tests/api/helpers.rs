@@ -12,7 +12,8 @@ use tokio::sync::oneshot;
 pub struct TestApp {
     pub url: String,
     pub config: user::config::Config,
-    pub database: String,
+    /// Drops the database when the test ends, passed or failed.
+    _db: testkit::ScratchDatabase,
     pub signer: Signer,
     stop: Option<oneshot::Sender<()>>,
     client: reqwest::Client,
@@ -35,11 +36,11 @@ pub async fn spawn_app_with(tune: impl FnOnce(&mut user::config::Config)) -> Tes
     testkit::require_mysql();
     testkit::require_redis();
     testkit::require_kafka();
-    let database = testkit::unique("clipfed_test_user");
+    let db = testkit::ScratchDatabase::new("clipfed_test_user");
     let mut config: user::config::Config =
         kit::config::load_from(user::config::DEFAULTS, None, Vec::new()).unwrap();
     config.db.url = SecretString::from(testkit::mysql_url());
-    config.db.database = database.clone();
+    config.db.database = db.name().to_owned();
     config.redis.url = SecretString::from(testkit::redis_url());
     config.s3.endpoint = testkit::s3_endpoint();
     config.kafka.brokers = testkit::kafka_brokers();
@@ -68,7 +69,7 @@ pub async fn spawn_app_with(tune: impl FnOnce(&mut user::config::Config)) -> Tes
     let app = TestApp {
         url,
         config: kept,
-        database,
+        _db: db,
         signer,
         stop: Some(tx),
         client,
@@ -162,10 +163,9 @@ impl TestApp {
             .await
     }
 
+    /// Stops the service and drops the test's database (which a failed test's drop does too).
     pub async fn cleanup(self) {
-        let db = self.database.clone();
         drop(self);
-        testkit::drop_database(&db).await;
     }
 }
 

@@ -109,7 +109,7 @@ async fn a_forged_client_address_is_refused_before_anything_runs() {
     let app = spawn_app_with(|_| {}).await;
     let res = reqwest::Client::new()
         .post(&app.url)
-        .header(kit::caller::CLIENT_HEADER, "c1.9999999999.203.0.113.7.AAAA")
+        .header(kit::caller::CLIENT_HEADER, "c2.9999999999.203.0.113.7.AAAA")
         .json(&json!({"query": "mutation { register(username: \"lena\", password: \"passw0rd!\") { id } }"}))
         .send()
         .await

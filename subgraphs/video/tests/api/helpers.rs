@@ -12,6 +12,8 @@ use tokio::sync::oneshot;
 pub struct TestApp {
     pub url: String,
     pub config: video::config::Config,
+    /// Drops the database when a test ends without `cleanup` (it failed).
+    db: Option<testkit::ScratchDatabase>,
     pub signer: Signer,
     stop: Option<oneshot::Sender<()>>,
     done: Option<oneshot::Receiver<()>>,
@@ -62,6 +64,7 @@ pub async fn spawn_app_with(tune: impl FnOnce(&mut video::config::Config)) -> Te
 /// Starts the service on `config` (restart a stopped app with its `config`).
 pub async fn spawn_with(config: video::config::Config) -> TestApp {
     let kept = config.clone();
+    let db = testkit::ScratchDatabase::adopt(config.db.database.clone());
     let signer = Signer::new();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/graphql", listener.local_addr().unwrap());
@@ -78,6 +81,7 @@ pub async fn spawn_with(config: video::config::Config) -> TestApp {
     let app = TestApp {
         url,
         config: kept,
+        db: Some(db),
         signer,
         stop: Some(tx),
         done: Some(done_rx),
@@ -158,6 +162,9 @@ impl TestApp {
 
     /// Stops the service and waits until it has shut down; the database stays.
     pub async fn stop(mut self) -> video::config::Config {
+        if let Some(db) = self.db.take() {
+            db.keep();
+        }
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
