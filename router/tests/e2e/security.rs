@@ -722,3 +722,18 @@ async fn a_service_port_reached_around_the_router_runs_nothing() {
         .await;
     assert_eq!(code(&envelope(reg).await.1), 10000);
 }
+
+/// Found by the `graphql_limits` fuzz target: Hive Router's tree conversion expects every inline
+/// fragment to name its type. The plugin only ever sees the normalised operation, where that
+/// holds; this checks the whole path with such a document, and that the once-per-request rule
+/// sees through the fragment.
+#[tokio::test]
+async fn inline_fragments_without_a_type_are_checked_like_any_selection() {
+    let s = Stack::start().await;
+    let r = s.graphql("{ ... { __typename } }", json!({}), &[]).await;
+    assert_eq!(r["data"]["__typename"], "Query", "{r}");
+    let twice = "{ ... { a: searchImages(imageBase64: \"AAAA\") { id } } \
+                 ... { b: searchImages(imageBase64: \"AAAA\") { id } } }";
+    let r = s.graphql(twice, json!({}), &[]).await;
+    assert_eq!(refused_code(&r), 10002, "{r}");
+}
