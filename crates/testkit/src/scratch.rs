@@ -53,11 +53,20 @@ impl Drop for ScratchDatabase {
 mod tests {
     use super::*;
 
-    async fn exists(name: &str) -> bool {
+    /// A connection to the server (no database), or to database `db`.
+    async fn connect(db: Option<&str>) -> sqlx::mysql::MySqlConnection {
         use sqlx::Connection;
-        let mut conn = sqlx::mysql::MySqlConnection::connect(&crate::mysql_url())
+        let url = match db {
+            Some(db) => format!("{}/{db}", crate::mysql_url()),
+            None => crate::mysql_url(),
+        };
+        sqlx::mysql::MySqlConnection::connect(&url)
             .await
-            .expect("MariaDB");
+            .expect("MariaDB")
+    }
+
+    async fn exists(name: &str) -> bool {
+        let mut conn = connect(None).await;
         let found: Option<String> = sqlx::query_scalar(
             "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?",
         )
@@ -69,10 +78,7 @@ mod tests {
     }
 
     async fn create(name: &str) {
-        use sqlx::Connection;
-        let mut conn = sqlx::mysql::MySqlConnection::connect(&crate::mysql_url())
-            .await
-            .expect("MariaDB");
+        let mut conn = connect(None).await;
         let ddl = sqlx::AssertSqlSafe(format!("CREATE DATABASE `{name}`"));
         sqlx::raw_sql(ddl).execute(&mut conn).await.unwrap();
     }
@@ -103,8 +109,7 @@ mod tests {
         create(&name).await;
         // A service that has not stopped yet: a transaction holding a table's metadata lock, on
         // a connection this (single-threaded) runtime cannot serve while the drop blocks it.
-        let url = format!("{}/{name}", crate::mysql_url());
-        let mut holder = sqlx::mysql::MySqlConnection::connect(&url).await.unwrap();
+        let mut holder = connect(Some(&name)).await;
         sqlx::raw_sql("CREATE TABLE t (id INT)")
             .execute(&mut holder)
             .await
