@@ -2,7 +2,9 @@
 //! with one plugin, [`plugin::ClipfedPlugin`]: double-token auth, the west2 REST facade and the
 //! file-route and chat WebSocket pass-through, plus [`codes`], which carries clipfed's numeric error codes across
 //! Hive Router, [`limits`], the cost and once-per-request limits checked before planning, and
-//! [`throttle`], the per-client rate limits; [`revoked`] keeps revoked sessions out at the edge. `router.config.yaml` configures both.
+//! [`throttle`], the per-client rate limits; [`revoked`] keeps revoked sessions out at the edge;
+//! [`respond`] holds the responses the plugin writes itself. `router.config.yaml` configures both.
+//! Imports run one way: `plugin` → `rest` / `proxy` / `ws` → `respond` / `auth`; none back.
 
 pub mod auth;
 pub mod client;
@@ -12,6 +14,7 @@ pub mod introspection;
 pub mod limits;
 pub mod plugin;
 pub mod proxy;
+pub mod respond;
 pub mod rest;
 pub mod revoked;
 pub mod throttle;

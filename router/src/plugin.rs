@@ -1,13 +1,13 @@
-//! The `clipfed` Hive Router plugin: on every request it drops any client-made internal header,
-//! settles the viewer ([`crate::auth`]), signs the viewer and the client address for the services,
-//! and then either lets `/graphql` through, streams a file route to its service
-//! ([`crate::proxy`]), relays the chat WebSocket ([`crate::ws`]), or turns a west2 REST route into a GraphQL request for the router's own
-//! pipeline and its answer into the envelope ([`crate::rest`]).
+//! The `clipfed` Hive Router plugin, a dispatcher: on every request it drops any client-made
+//! internal header, settles the viewer ([`crate::auth`]), signs the viewer and the client address
+//! for the services, and then either lets `/graphql` through, streams a file route to its service
+//! ([`crate::proxy`]), relays the chat WebSocket ([`crate::ws`]), or hands a west2 REST route to
+//! the REST glue ([`crate::rest::edge`]). Its GraphQL hooks apply the limits ([`crate::limits`],
+//! [`crate::throttle`]) and carry the error codes ([`crate::codes`]). Responses it writes itself
+//! come from [`crate::respond`].
 
 use hive_router::async_trait;
-use hive_router::ntex::http::body::{Body, ResponseBody};
-use hive_router::ntex::http::{Payload, Response, StatusCode, header};
-use hive_router::ntex::web::{DefaultError, WebRequest};
+use hive_router::ntex::http::StatusCode;
 use hive_router::plugins::hooks::on_graphql_analysis::{
     OnGraphqlAnalysisHookPayload, OnGraphqlAnalysisHookResult,
 };
@@ -35,7 +35,10 @@ use crate::auth::{Edge, Presented, Viewer};
 use crate::client::{self, Client};
 use crate::config::PluginConfig;
 use crate::limits::VariableSizes;
-use crate::rest::{self, input::Params, output, table};
+use crate::respond::{
+    accept, access_token_name, plain, renewed_header, renewed_value, set_headers,
+};
+use crate::rest::{self, table};
 use crate::throttle::Throttle;
 
 /// Paths the router itself serves.
@@ -238,7 +241,10 @@ impl ClipfedPlugin {
         }
         let method = req.method().as_str().to_owned();
         match table::lookup(&method, &path) {
-            table::Lookup::Found(route) => self.rest(payload, route, viewer, signed).await,
+            table::Lookup::Found(route) => {
+                rest::edge::serve(payload, route, viewer, signed, self.config.form_limit_bytes)
+                    .await
+            }
             table::Lookup::WrongMethod => payload.end_with_response(plain(
                 StatusCode::METHOD_NOT_ALLOWED,
                 &AppError::with_message(
@@ -289,199 +295,4 @@ impl ClipfedPlugin {
         }
         out
     }
-
-    /// A REST route: refuse early, or rewrite the request into `POST /graphql` and shape the answer.
-    async fn rest<'req>(
-        &'req self,
-        mut payload: OnHttpRequestHookPayload<'req>,
-        route: &'static table::Route,
-        viewer: Viewer,
-        signed: Vec<(&'static str, String)>,
-    ) -> OnHttpRequestHookResult<'req> {
-        let req = &mut payload.router_http_request;
-        let prepared = match rest::admit(route, &viewer) {
-            Ok(()) => match self.params(req).await {
-                Ok(params) => rest::operation(
-                    route,
-                    &params,
-                    |name| {
-                        req.headers()
-                            .get(name)
-                            .and_then(|v| v.to_str().ok())
-                            .map(str::to_owned)
-                    },
-                    &viewer,
-                ),
-                Err(err) => Err(err),
-            },
-            Err(err) => Err(err),
-        };
-        let body = match prepared {
-            Ok(op) => serde_json::to_vec(&op).unwrap_or_default(),
-            Err(err) => {
-                return payload
-                    .end_with_response(envelope(&output::Rendered::failure(&err), &viewer));
-            }
-        };
-        rewrite_to_graphql(req, body);
-        set_headers(req, &signed);
-        payload.on_end(move |mut end| {
-            let rendered = match end.response.take_body() {
-                ResponseBody::Body(Body::Bytes(b)) | ResponseBody::Other(Body::Bytes(b)) => {
-                    output::render(route, &viewer, &b)
-                }
-                _ => output::Rendered::failure(&AppError::new(ErrorCode::Internal)),
-            };
-            end.end_with_response(envelope(&rendered, &viewer))
-        })
-    }
-
-    /// The query string, then the body (read whole: REST forms are small, `form_limit_bytes`).
-    async fn params(&self, req: &mut WebRequest<DefaultError>) -> Result<Params, AppError> {
-        let mut params = Params::default();
-        params.add_query(req.query_string().as_bytes())?;
-        let content_type = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_owned();
-        let mut payload = req.take_payload();
-        let mut body = Vec::new();
-        while let Some(chunk) = payload.recv().await {
-            let chunk = chunk.map_err(|_| {
-                AppError::with_message(ErrorCode::InvalidParameter, "the request body broke off")
-            })?;
-            if body.len() + chunk.len() > self.config.form_limit_bytes {
-                drain(&mut payload).await;
-                return Err(AppError::with_message(
-                    ErrorCode::PayloadTooLarge,
-                    format!(
-                        "form bodies are limited to {} bytes",
-                        self.config.form_limit_bytes
-                    ),
-                ));
-            }
-            body.extend_from_slice(&chunk);
-        }
-        params.add_body(&content_type, body.into()).await?;
-        Ok(params)
-    }
-}
-
-/// Bytes of an oversized body read and dropped before the 413, and how long that may take: a
-/// client still sending when the router answers and closes would see a reset instead of the 413.
-const DRAIN_BYTES: usize = 16 << 20;
-const DRAIN_TIME: std::time::Duration = std::time::Duration::from_secs(5);
-
-/// Reads and drops the rest of a refused body, within [`DRAIN_BYTES`] and [`DRAIN_TIME`].
-async fn drain(payload: &mut Payload) {
-    let rest = async {
-        let mut read = 0;
-        while let Some(Ok(chunk)) = payload.recv().await {
-            read += chunk.len();
-            if read > DRAIN_BYTES {
-                break;
-            }
-        }
-    };
-    let _ = tokio::time::timeout(DRAIN_TIME, rest).await;
-}
-
-/// Makes the request a GraphQL POST to `/graphql` carrying `body`.
-fn rewrite_to_graphql(req: &mut WebRequest<DefaultError>, body: Vec<u8>) {
-    let uri: hive_router::ntex::http::Uri = "/graphql".parse().expect("a valid path");
-    let head = req.head_mut();
-    head.method = hive_router::ntex::http::Method::POST;
-    head.uri = uri.clone();
-    req.match_info_mut().set(uri);
-    let headers = req.headers_mut();
-    headers.remove(header::TRANSFER_ENCODING);
-    headers.remove(header::CONTENT_ENCODING);
-    headers.insert(
-        header::CONTENT_TYPE,
-        header::HeaderValue::from_static("application/json"),
-    );
-    headers.insert(
-        header::ACCEPT,
-        header::HeaderValue::from_static("application/json"),
-    );
-    headers.insert(
-        header::CONTENT_LENGTH,
-        header::HeaderValue::from(body.len()),
-    );
-    let bytes = hive_router::ntex::util::Bytes::from(body);
-    req.set_payload(Payload::from_stream(futures::stream::once(async move {
-        Ok::<_, hive_router::ntex::http::error::PayloadError>(bytes)
-    })));
-}
-
-fn set_headers(req: &mut WebRequest<DefaultError>, signed: &[(&'static str, String)]) {
-    for (name, value) in signed {
-        if let Ok(value) = header::HeaderValue::from_str(value) {
-            req.headers_mut()
-                .insert(header::HeaderName::from_static(name), value);
-        }
-    }
-}
-
-/// A request's `Accept` header ("" when absent or not text).
-fn accept(headers: &header::HeaderMap) -> &str {
-    headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-}
-
-pub(crate) fn access_token_name() -> header::HeaderName {
-    header::HeaderName::from_static("access-token")
-}
-
-/// The `Access-Token` value to send back when the edge renewed the caller's token.
-fn renewed_value(viewer: &Viewer) -> Option<header::HeaderValue> {
-    viewer
-        .renewed()
-        .and_then(|token| header::HeaderValue::from_str(token).ok())
-}
-
-fn renewed_header(response: &mut Response, viewer: &Viewer) {
-    if let Some(value) = renewed_value(viewer) {
-        response.headers_mut().insert(access_token_name(), value);
-    }
-}
-
-/// The envelope as an HTTP response: 200, or 413 for a body too large; token headers attached.
-fn envelope(rendered: &output::Rendered, viewer: &Viewer) -> Response {
-    let too_large = rendered.envelope["base"]["code"] == ErrorCode::PayloadTooLarge.code();
-    let status = if too_large {
-        StatusCode::PAYLOAD_TOO_LARGE
-    } else {
-        StatusCode::OK
-    };
-    let mut response = Response::build(status)
-        .content_type("application/json")
-        .body(serde_json::to_vec(&rendered.envelope).unwrap_or_default());
-    renewed_header(&mut response, viewer);
-    for (name, token) in [
-        ("access-token", &rendered.access),
-        ("refresh-token", &rendered.refresh),
-    ] {
-        if let Some(value) = token
-            .as_deref()
-            .and_then(|t| header::HeaderValue::from_str(t).ok())
-        {
-            response
-                .headers_mut()
-                .insert(header::HeaderName::from_static(name), value);
-        }
-    }
-    response
-}
-
-/// An HTTP-level failure (404, 405) still written as an envelope, for clients that parse every body.
-/// An envelope with an HTTP status of its own (refusals before any route ran).
-pub(crate) fn plain(status: StatusCode, err: &AppError) -> Response {
-    Response::build(status)
-        .content_type("application/json")
-        .body(serde_json::to_vec(&err.envelope()).unwrap_or_default())
 }

@@ -63,7 +63,7 @@ pub async fn forward(
                 kit::ErrorCode::Unavailable,
                 "the service behind this route is unavailable, retry later",
             );
-            crate::plugin::plain(StatusCode::BAD_GATEWAY, &failure)
+            crate::respond::plain(StatusCode::BAD_GATEWAY, &failure)
         }
     }
 }

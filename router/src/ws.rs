@@ -57,7 +57,7 @@ pub async fn upgrade(
                 ErrorCode::InvalidParameter,
                 format!("/ws takes a WebSocket upgrade: {err}"),
             );
-            return crate::plugin::plain(StatusCode::BAD_REQUEST, &failure);
+            return crate::respond::plain(StatusCode::BAD_REQUEST, &failure);
         }
     };
     let upstream = match dial(social, req, extra).await {
@@ -65,12 +65,12 @@ pub async fn upgrade(
         Err(refused) => return refused,
     };
     if let Some(token) = renewed {
-        answer.header(crate::plugin::access_token_name(), token);
+        answer.header(crate::respond::access_token_name(), token);
     }
     let Some((io, codec)) = req.head().take_io() else {
         let failure =
             AppError::with_message(ErrorCode::InvalidParameter, "no upgradable connection");
-        return crate::plugin::plain(StatusCode::BAD_REQUEST, &failure);
+        return crate::respond::plain(StatusCode::BAD_REQUEST, &failure);
     };
     let head = answer.finish().into_parts().0;
     if io
@@ -100,7 +100,7 @@ async fn dial(
     };
     let unavailable = |err: &dyn std::fmt::Display| {
         tracing::warn!(error = %err, upstream = %url, "chat pass-through failed");
-        crate::plugin::plain(
+        crate::respond::plain(
             StatusCode::BAD_GATEWAY,
             &AppError::with_message(ErrorCode::Unavailable, "chat is unavailable, retry later"),
         )

@@ -74,7 +74,7 @@ async fn direct_multipart(
     data: bytes::Bytes,
     part: usize,
 ) -> anyhow::Result<f64> {
-    let objects = upload::objects::Objects::new(&config.s3);
+    let objects = upload::adapters::objects::Objects::new(&config.s3);
     let key = format!("bench/direct-{}", std::process::id());
     let started = Instant::now();
     let id = objects.create_multipart(&key, "video/mp4").await?;

@@ -1,13 +1,14 @@
 //! The upload service's one failure type. Each failure has an HTTP status (what tus clients act
 //! on: 409 resume from HEAD, 423 retry, 460 resend the chunk) and a code of kit's table (what the
-//! west2 endpoints put in the envelope). Constructors name the situations.
+//! west2 endpoints put in the envelope). Constructors name the situations. A dependency's failure
+//! is kept as the cause and logged once, where the error becomes a response ([`UploadError::log`]).
 
 use std::borrow::Cow;
 
 use axum::http::StatusCode;
-use kit::error::{AppError, ErrorCode};
+use kit::error::{AppError, Cause, ErrorCode};
 
-use crate::objects::S3Error;
+use crate::adapters::objects::S3Error;
 
 /// The status tus defines for a checksum mismatch.
 pub const CHECKSUM_MISMATCH: u16 = 460;
@@ -19,6 +20,8 @@ pub struct UploadError {
     pub message: Cow<'static, str>,
     /// Seconds, for 423 and 503.
     pub retry_after: Option<u64>,
+    /// What failed underneath (logged, never answered).
+    pub cause: Option<Cause>,
 }
 
 impl UploadError {
@@ -28,6 +31,20 @@ impl UploadError {
             code,
             message: message.into(),
             retry_after: None,
+            cause: None,
+        }
+    }
+
+    /// Keeps `cause` for the log.
+    fn caused(mut self, cause: impl Into<Cause>) -> Self {
+        self.cause = Some(cause.into());
+        self
+    }
+
+    /// Logs the cause, if any (called where the error becomes a response).
+    pub fn log(&self) {
+        if let Some(cause) = &self.cause {
+            tracing::error!(error.code = self.code.name(), error.message = %cause, "upload failed");
         }
     }
 
@@ -131,18 +148,19 @@ impl UploadError {
         err
     }
 
-    /// Logs the cause once; the client sees an opaque message.
-    pub fn internal(source: impl std::fmt::Display) -> Self {
-        tracing::error!(error.message = %source, "upload failed");
+    /// The client sees an opaque message; the cause is logged.
+    pub fn internal(source: impl Into<Cause>) -> Self {
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             ErrorCode::Internal,
             ErrorCode::Internal.message(),
         )
+        .caused(source)
     }
 
-    /// The REST envelope's view.
+    /// The REST envelope's view (logs the cause).
     pub fn app_error(&self) -> AppError {
+        self.log();
         AppError::with_message(self.code, self.message.clone())
     }
 }
@@ -156,7 +174,9 @@ impl From<AppError> for UploadError {
             ErrorCode::InvalidParameter => StatusCode::BAD_REQUEST,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         };
-        Self::new(status, err.code(), err.message().to_owned())
+        let mut out = Self::new(status, err.code(), err.message().to_owned());
+        out.cause = err.into_source();
+        out
     }
 }
 
@@ -168,7 +188,6 @@ impl From<sqlx::Error> for UploadError {
 
 impl From<S3Error> for UploadError {
     fn from(err: S3Error) -> Self {
-        tracing::error!(error.message = %err, "object store failed");
-        Self::unavailable("the object store failed; retry")
+        Self::unavailable("the object store failed; retry").caused(err)
     }
 }

@@ -1,21 +1,21 @@
 //! The upload service: tus 1.0.0 resumable uploads and the west2 multipart endpoints, streamed
 //! into S3 multipart uploads and recorded in the video and user subgraphs when complete.
 //!
-//! Map: [`config`], [`domain`] (kinds and sniffing, metadata, checksums), [`store`] (sessions in
-//! MySQL, the per-upload lock), [`objects`] (S3 through aws-sdk-s3), [`engine`] (the use cases and
-//! the one streaming write path), [`register`] (recording finished uploads), [`auth`], [`tus`] and
-//! [`west2`] (HTTP), [`error`], [`metrics`]. [`run`] serves until `shutdown`, with the sweeper.
+//! Map (the shape every service has): [`tus`] and [`west2`] (HTTP; the edges) are thin over
+//! [`usecases`] (the upload operations and the one streaming write path), which use [`domain`]
+//! (kinds and sniffing, metadata, checksums; no I/O), [`store`] (sessions in MySQL, the per-upload
+//! lock) and [`adapters`] (S3 through aws-sdk-s3, recording finished uploads in the subgraphs).
+//! Also [`auth`], [`error`], [`config`], [`metrics`]. [`run`] serves until `shutdown`, with the sweeper.
 
+pub mod adapters;
 pub mod auth;
 pub mod config;
 pub mod domain;
-pub mod engine;
 pub mod error;
 pub mod metrics;
-pub mod objects;
-pub mod register;
 pub mod store;
 pub mod tus;
+pub mod usecases;
 pub mod west2;
 
 use std::future::Future;
@@ -23,7 +23,7 @@ use std::time::Duration;
 
 use crate::auth::Auth;
 use crate::config::Config;
-use crate::engine::Uploads;
+use crate::usecases::Uploads;
 
 /// Migrations embedded in the binary.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -42,11 +42,11 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let pool = kit::db::connect(&config.db, &MIGRATOR).await?;
-    let credentials = config.auth.credentials()?;
-    let signer = config.auth.signer("upload")?;
-    let registrar = register::Registrar::new(config.register.clone(), signer)?;
-    let objects = objects::Objects::new(&config.s3);
-    let locks = kit::db::extra_pool(&config.db, engine::lock_pool_size(&config.limits)).await?;
+    let credentials = kit::auth::Credentials::from_config(&config.auth)?;
+    let signer = kit::caller::CallerSigner::from_config("upload", &config.auth)?;
+    let registrar = adapters::register::Registrar::new(config.register.clone(), signer)?;
+    let objects = adapters::objects::Objects::new(&config.s3);
+    let locks = kit::db::extra_pool(&config.db, usecases::lock_pool_size(&config.limits)).await?;
     let uploads = Uploads::new(
         pool.clone(),
         locks,
@@ -69,9 +69,15 @@ pub async fn run(
     let app = kit::server::app(
         routes,
         vec![kit::db::readiness(&pool)],
-        config.http.body_limits(),
+        kit::server::BodyLimits::from_config(&config.http),
     );
     tracing::info!(listen = %listener.local_addr()?, "upload service listening");
-    kit::server::serve(listener, app, stop.after(shutdown), config.http.timeouts()).await?;
+    kit::server::serve(
+        listener,
+        app,
+        stop.after(shutdown),
+        kit::server::Timeouts::from_config(&config.http),
+    )
+    .await?;
     Ok(())
 }

@@ -17,10 +17,10 @@ use serde_json::{Value, json};
 use crate::AppState;
 use crate::domain::kind::Kind;
 use crate::domain::metadata::{self, Described};
-use crate::engine::NewUpload;
-use crate::engine::write::{Append, Written};
 use crate::error::UploadError;
 use crate::store::sessions::PLAIN;
+use crate::usecases::NewUpload;
+use crate::usecases::write::{Append, Written};
 
 /// Text fields are small; a larger one is refused.
 const MAX_FIELD: usize = 64 * 1024;

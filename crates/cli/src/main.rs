@@ -1,7 +1,8 @@
 //! `clipfed`: the one command a newcomer needs.
 //!
 //! - `clipfed up`: install what is missing, start every server of the local stack on 127.0.0.1 (reusing
-//!   any already listening), create topics, bucket and databases, then start the services.
+//!   any already listening), create the bucket and databases, then start the services (each creates
+//!   its Kafka topics).
 //! - `clipfed down`: stop what `up` started (by pid, never by name).
 //! - `clipfed status`: what listens where, and whether we started it.
 //! - `clipfed test`: bring up the servers the tests need, then run every test.
@@ -12,7 +13,7 @@
 //!
 //! Modules: [`paths`] (the git-ignored state folder), [`progress`] (spinners and step failures),
 //! [`install`] (apt, pip venv, cargo-cached binaries), [`process`] (spawning, pid files, stopping),
-//! [`probe`] (readiness checks), [`stack`] (the table of servers), [`provision`] (topics, bucket),
+//! [`probe`] (readiness checks), [`stack`] (the table of servers), [`provision`] (MySQL account, Prometheus config),
 //! [`services`] (our own services), [`commands`] (the subcommands), [`upload`] (the uploader), [`images`] (the image importer), [`compose`] (the supergraph).
 
 mod commands;

@@ -11,7 +11,7 @@ pub enum Probe {
     Mysql,
     /// `PING` answers `+PONG`.
     Redis,
-    /// The Kafka broker answers a metadata request.
+    /// The Kafka broker answers an `ApiVersions` request without error.
     Kafka,
     /// `GET path` answers 2xx.
     Http(&'static str),
@@ -48,6 +48,27 @@ fn http_status(stream: &mut TcpStream, port: u16, path: &str) -> Option<String> 
     code.chars()
         .all(|c| c.is_ascii_digit())
         .then(|| code.to_owned())
+}
+
+/// Sends Kafka's `ApiVersions` v0 (API key 18, the request every client starts with, which a
+/// broker answers in v0 layout whatever it supports) and wants its correlation id and error code 0.
+fn kafka_answers(stream: &mut TcpStream) -> bool {
+    const CORRELATION: [u8; 4] = *b"clip";
+    const CLIENT: &[u8] = b"clipfed";
+    let mut head = Vec::with_capacity(10 + CLIENT.len());
+    head.extend(18i16.to_be_bytes());
+    head.extend(0i16.to_be_bytes());
+    head.extend(CORRELATION);
+    head.extend((CLIENT.len() as i16).to_be_bytes());
+    head.extend(CLIENT);
+    let mut request = (head.len() as i32).to_be_bytes().to_vec();
+    request.extend(head);
+    // Response: size, correlation id, error code.
+    let mut answer = [0u8; 10];
+    stream.write_all(&request).is_ok()
+        && stream.read_exact(&mut answer).is_ok()
+        && answer[4..8] == CORRELATION
+        && answer[8..10] == [0, 0]
 }
 
 fn milvus_answers(port: u16) -> bool {
@@ -93,10 +114,7 @@ impl Probe {
                 drop(stream);
                 milvus_answers(port)
             }
-            Probe::Kafka => {
-                drop(stream);
-                kit::kafka::broker_ready(&format!("127.0.0.1:{port}"), IO_TIMEOUT)
-            }
+            Probe::Kafka => kafka_answers(&mut stream),
         }
     }
 

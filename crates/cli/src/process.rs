@@ -1,8 +1,11 @@
 //! Starting servers as detached processes we own, and stopping exactly those.
 //!
-//! A pid file records the pid and the program path; a pid counts as ours only while
-//! `/proc/<pid>/exe` still names that program, so a recycled pid is never signalled. Processes get
-//! their own process group, so a Ctrl-C in the terminal that ran `clipfed up` does not stop them.
+//! A pid file records the pid, the program path and the process's start time (clock ticks since
+//! boot, `/proc/<pid>/stat` field 22); a pid counts as ours only while a live process with that pid
+//! started at that time, so a recycled pid is never signalled, and a service whose binary cargo
+//! rebuilt since (its `/proc/<pid>/exe` then reads `... (deleted)`) is still ours to stop. Pid files
+//! written before the start time was recorded are matched by program path. Processes get their own
+//! process group, so a Ctrl-C in the terminal that ran `clipfed up` does not stop them.
 
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
@@ -28,9 +31,10 @@ pub fn spawn(paths: &Paths, name: &str, mut cmd: Command) -> anyhow::Result<u32>
         .spawn()
         .with_context(|| format!("cannot start {name} ({:?})", cmd.get_program()))?;
     let exe = settled_exe(child.id()).unwrap_or_else(|| PathBuf::from(cmd.get_program()));
+    let started = start_time(child.id()).unwrap_or_default();
     std::fs::write(
         paths.pid(name),
-        format!("{}\n{}\n", child.id(), exe.display()),
+        format!("{}\n{}\n{started}\n", child.id(), exe.display()),
     )?;
     Ok(child.id())
 }
@@ -58,8 +62,19 @@ pub fn running(paths: &Paths, name: &str) -> Option<u32> {
     let mut lines = text.lines();
     let pid: u32 = lines.next()?.trim().parse().ok()?;
     let exe = lines.next().map(Path::new)?;
-    let live = std::fs::read_link(format!("/proc/{pid}/exe")).ok()?;
-    (live == exe && !exited(pid)).then_some(pid)
+    let same = match lines.next().and_then(|t| t.trim().parse::<u64>().ok()) {
+        Some(started) => start_time(pid) == Some(started),
+        None => std::fs::read_link(format!("/proc/{pid}/exe")).ok()? == exe,
+    };
+    (same && !exited(pid)).then_some(pid)
+}
+
+/// When `pid` started, in clock ticks since boot (`/proc/<pid>/stat` field 22).
+fn start_time(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) may hold spaces and parentheses: count from its closing one.
+    let (_, rest) = stat.rsplit_once(") ")?;
+    rest.split_whitespace().nth(19)?.parse().ok()
 }
 
 /// Sends SIGTERM, waits up to `grace`, then SIGKILL; removes the pid file. Returns whether it ran.
@@ -164,6 +179,48 @@ mod tests {
             !paths.pid("stale").exists(),
             "stale pid file not cleaned up"
         );
+    }
+
+    #[test]
+    fn a_pid_file_with_another_start_time_is_never_signalled() {
+        let (_dir, paths) = temp_paths();
+        let me = std::process::id();
+        let exe = std::fs::read_link("/proc/self/exe").unwrap();
+        let started = start_time(me).unwrap();
+        std::fs::write(
+            paths.pid("recycled"),
+            format!("{me}\n{}\n{}\n", exe.display(), started + 1),
+        )
+        .unwrap();
+        assert_eq!(running(&paths, "recycled"), None);
+        std::fs::write(
+            paths.pid("recycled"),
+            format!("{me}\n{}\n{started}\n", exe.display()),
+        )
+        .unwrap();
+        assert_eq!(running(&paths, "recycled"), Some(me), "the same process");
+    }
+
+    #[test]
+    fn a_process_whose_binary_was_rebuilt_is_still_ours_to_stop() {
+        let (dir, paths) = temp_paths();
+        let bin = dir.path().join("service");
+        std::fs::copy("/bin/sleep", &bin).unwrap();
+        let mut cmd = Command::new(&bin);
+        cmd.arg("300");
+        let pid = spawn(&paths, "service", cmd).unwrap();
+        // What cargo does on a rebuild: the new binary replaces the old path.
+        let fresh = dir.path().join("service.new");
+        std::fs::copy("/bin/sleep", &fresh).unwrap();
+        std::fs::rename(&fresh, &bin).unwrap();
+        let live = std::fs::read_link(format!("/proc/{pid}/exe")).unwrap();
+        assert!(
+            live.to_string_lossy().ends_with("(deleted)"),
+            "the running program was replaced: {live:?}"
+        );
+        assert_eq!(running(&paths, "service"), Some(pid));
+        assert!(stop(&paths, "service", Duration::from_secs(5)).unwrap());
+        assert_eq!(running(&paths, "service"), None);
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Progress display: one spinner per step showing the latest line of what it runs; on a non-terminal
-//! (CI) plain start/finish lines instead. A failed command's error names the step, quotes the end of
+//! (CI) plain start/finish lines instead, with the latest line every [`NOTE_EVERY`] so a long
+//! build is never silent. A failed command's error names the step, quotes the end of
 //! its output and points at the full log.
 
 use std::io::{BufRead, BufReader, IsTerminal, Write};
@@ -10,11 +11,15 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 
+/// How often a step on a non-terminal repeats its latest line.
+const NOTE_EVERY: Duration = Duration::from_secs(30);
+
 /// A step in progress.
 pub struct Step {
     bar: Option<ProgressBar>,
     label: String,
     started: Instant,
+    noted: std::cell::Cell<Instant>,
 }
 
 impl Step {
@@ -37,13 +42,26 @@ impl Step {
             bar,
             label,
             started: Instant::now(),
+            noted: std::cell::Cell::new(Instant::now()),
         }
     }
 
     /// Shows the latest activity of the step.
     pub fn message(&self, msg: &str) {
-        if let Some(bar) = &self.bar {
-            bar.set_message(msg.chars().take(100).collect::<String>());
+        let msg: String = msg.chars().take(100).collect();
+        match &self.bar {
+            Some(bar) => bar.set_message(msg),
+            None if self.noted.get().elapsed() >= NOTE_EVERY && !msg.is_empty() => {
+                self.noted.set(Instant::now());
+                let secs = self.started.elapsed().as_secs();
+                eprintln!(
+                    "    … {} {}m{:02}s: {msg}",
+                    self.label,
+                    secs / 60,
+                    secs % 60
+                );
+            }
+            None => {}
         }
     }
 

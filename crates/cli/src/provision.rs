@@ -1,5 +1,6 @@
 //! What `up` creates inside the servers once they are ready: the MySQL account the services and tests
-//! use, the Kafka topics, and the Prometheus scrape configuration.
+//! use and the Prometheus scrape configuration. Kafka topics are created by the services that
+//! write or read them, at start-up (`kit::kafka::ensure_topics_retrying`).
 
 use std::process::Command;
 
@@ -19,13 +20,6 @@ pub const DATABASES: &[&str] = &[
     "clipfed_social",
     "clipfed_search",
     "clipfed_upload",
-];
-/// Kafka topics and their partition counts.
-pub const TOPICS: &[(&str, i32)] = &[
-    ("user.events", 3),
-    ("video.events", 3),
-    ("video.visits", 6),
-    ("interaction.events", 6),
 ];
 
 /// Creates the `clipfed` account (databases `clipfed%` only) and the service databases through the
@@ -61,28 +55,6 @@ pub fn mysql_account() -> anyhow::Result<()> {
         );
     }
     step.done(&DATABASES.join(", "));
-    Ok(())
-}
-
-/// Creates the Kafka topics (tansu does not auto-create them); idempotent.
-pub fn kafka_topics(brokers: &str) -> anyhow::Result<()> {
-    let step = Step::start("creating Kafka topics");
-    let specs: Vec<kit::kafka::TopicSpec> = TOPICS
-        .iter()
-        .map(|(n, p)| kit::kafka::TopicSpec::new(*n, *p))
-        .collect();
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    rt.block_on(kit::kafka::ensure_topics(brokers, &specs))
-        .context("creating topics")?;
-    step.done(
-        &TOPICS
-            .iter()
-            .map(|(n, _)| *n)
-            .collect::<Vec<_>>()
-            .join(", "),
-    );
     Ok(())
 }
 

@@ -142,8 +142,8 @@ pub fn search_keywords(data: &[u8]) {
 
 /// An image query: the format check, then decoding under the size limits (decompression bombs).
 pub fn image_decode(data: &[u8]) {
-    if search::embed::check(data, 10 << 20).is_ok() {
-        let _ = search::embed::onnx::preprocess(data);
+    if search::adapters::embed::check(data, 10 << 20).is_ok() {
+        let _ = search::adapters::embed::onnx::preprocess(data);
     }
 }
 

@@ -24,6 +24,14 @@ fn unauthenticated(message: &'static str) -> AppError {
 }
 
 impl Credentials {
+    /// The verifiers named in a service's `[auth]` section.
+    pub fn from_config(auth: &crate::config::TokenAuth) -> Result<Self, crate::keys::KeyError> {
+        Ok(Self {
+            tokens: TokenVerifier::new("auth.jwt_public_key", &auth.jwt_public_key)?,
+            callers: CallerVerifier::new(&auth.callers)?,
+        })
+    }
+
     /// The user behind the request: `Ok(None)` when it carries no credential at all, an error
     /// (`UNAUTHENTICATED`, or `FORBIDDEN` for a service caller) when one is present but does not
     /// verify.

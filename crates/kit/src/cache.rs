@@ -39,11 +39,11 @@ pub async fn ping(redis: &Redis) -> Result<(), String> {
 
 /// A Redis failure as a client sees it: the dependency is unavailable (the cause is logged).
 pub fn unavailable(err: redis::RedisError) -> AppError {
-    tracing::error!(error.message = %err, "redis call failed");
     AppError::with_message(
         ErrorCode::Unavailable,
         "a dependency is unavailable, retry later",
     )
+    .caused(err)
 }
 
 /// The `/readyz` check of the Redis connection.

@@ -31,7 +31,6 @@ use ed25519_dalek::{Signature, Signer as _, SigningKey, VerifyingKey};
 use secrecy::SecretString;
 
 use crate::error::{AppError, ErrorCode};
-use crate::graphql_http::RequestHook;
 use crate::keys::KeyError;
 
 /// The header carrying the signed caller.
@@ -101,6 +100,15 @@ impl CallerSigner {
             name: Arc::from(name),
             key: Arc::new(crate::keys::signing_key("auth.signing_key", secret)?),
         })
+    }
+
+    /// Signs as `name` with the `auth.signing_key` of a service's `[auth]` section.
+    pub fn from_config(name: &str, auth: &crate::config::TokenAuth) -> Result<Self, KeyError> {
+        let key = auth
+            .signing_key
+            .as_ref()
+            .ok_or_else(|| KeyError("auth.signing_key is not set".into()))?;
+        Self::new(name, key)
     }
 
     /// The name this key signs as.
@@ -243,16 +251,6 @@ impl CallerVerifier {
             ));
         }
         Ok((caller, client))
-    }
-
-    /// A GraphQL request hook: attaches the verified [`Caller`] and [`ClientAddr`] of a vouched
-    /// request ([`CallerVerifier::vouched`]) and refuses any other.
-    pub fn graphql_hook(&self) -> RequestHook {
-        let verifier = self.clone();
-        Arc::new(move |parts, request| {
-            let (caller, client) = verifier.vouched(&parts.headers)?;
-            Ok(request.data(caller).data(client))
-        })
     }
 }
 

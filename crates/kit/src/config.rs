@@ -7,7 +7,8 @@
 //! are [`secrecy::SecretString`]: their `Debug` output is redacted.
 //!
 //! The section types shared by all services live here too; each service composes its own top-level
-//! struct from them.
+//! struct from them. They are plain data: the runtime objects built from them (server limits,
+//! verifiers, signers) are built by the modules that own those objects.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -76,6 +77,36 @@ pub fn load_from<T: DeserializeOwned>(
     figment.extract().map_err(|e| ConfigError(Box::new(e)))
 }
 
+/// Where the local servers are (`clipfed test` and `clipfed up` start them on 127.0.0.1), and how
+/// to name what one run owns on them: each service's `config::local` builds from it the
+/// configuration its tests, the upload tests and the router's end-to-end stack run on.
+#[derive(Clone)]
+pub struct LocalServers {
+    pub mysql_url: String,
+    pub redis_url: String,
+    pub kafka_brokers: String,
+    pub s3_endpoint: String,
+    pub milvus_uri: String,
+    /// The image model file (search).
+    pub embed_model: String,
+    /// Starts every database name (`clipfed_test`, `clipfed_e2e`).
+    pub prefix: &'static str,
+    /// A name no other run uses, starting with the one given.
+    pub unique: fn(&str) -> String,
+}
+
+impl LocalServers {
+    /// A database name of its own for `service`.
+    pub fn database(&self, service: &str) -> String {
+        (self.unique)(&format!("{}_{service}", self.prefix))
+    }
+
+    /// A topic, group or collection name of its own.
+    pub fn name(&self, what: &str) -> String {
+        (self.unique)(&format!("test_{what}"))
+    }
+}
+
 /// Marker of the development keys in every service's defaults.
 pub const DEV_KEY_PREFIX: &str = "dev-only-";
 
@@ -124,27 +155,6 @@ fn default_read_window_secs() -> u64 {
     10
 }
 
-impl HttpConfig {
-    /// The waits of [`crate::server::serve`].
-    pub fn timeouts(&self) -> crate::server::Timeouts {
-        crate::server::Timeouts {
-            grace: std::time::Duration::from_secs(self.shutdown_grace_secs),
-            header_read: std::time::Duration::from_secs(self.header_timeout_secs.max(1)),
-        }
-    }
-
-    /// The body limits of [`crate::server::app`].
-    pub fn body_limits(&self) -> crate::server::BodyLimits {
-        crate::server::BodyLimits {
-            max_bytes: self.body_limit,
-            min_rate: crate::body_rate::MinRate {
-                min_bytes: self.min_read_bytes,
-                window: std::time::Duration::from_secs(self.read_window_secs.max(1)),
-            },
-        }
-    }
-}
-
 /// A service's MySQL database.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -165,6 +175,20 @@ pub struct KafkaConfig {
     pub brokers: String,
     /// Seconds a send may wait for delivery confirmation.
     pub delivery_timeout_secs: u64,
+}
+
+/// A consumer group's section (`[counters]`, `[visits]`, `[indexer]`, ...).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsumerConfig {
+    pub group: String,
+    /// Largest batch handed to the handler.
+    pub max_batch: usize,
+    /// Milliseconds a batch may wait to fill once it has its first record.
+    pub max_wait_ms: u64,
+    /// Hours applied event ids are kept, for consumers that deduplicate by event id.
+    #[serde(default)]
+    pub dedupe_retention_hours: u64,
 }
 
 /// Redis connection.
@@ -219,11 +243,6 @@ impl CallerAuth {
         }
         Ok(())
     }
-
-    /// The verifier of caller headers.
-    pub fn verifier(&self) -> Result<crate::caller::CallerVerifier, KeyError> {
-        crate::caller::CallerVerifier::new(&self.callers)
-    }
 }
 
 /// In production, refuses every development public key in `[auth.callers]`.
@@ -261,32 +280,6 @@ impl TokenAuth {
             }
         }
         Ok(())
-    }
-
-    /// The key this service signs its own calls with, as the service `name`.
-    pub fn signer(&self, name: &str) -> Result<crate::caller::CallerSigner, KeyError> {
-        let key = self
-            .signing_key
-            .as_ref()
-            .ok_or_else(|| KeyError("auth.signing_key is not set".into()))?;
-        crate::caller::CallerSigner::new(name, key)
-    }
-
-    /// The verifiers of tokens and caller headers.
-    pub fn credentials(&self) -> Result<crate::auth::Credentials, KeyError> {
-        Ok(crate::auth::Credentials {
-            tokens: crate::token::TokenVerifier::new("auth.jwt_public_key", &self.jwt_public_key)?,
-            callers: crate::caller::CallerVerifier::new(&self.callers)?,
-        })
-    }
-}
-
-/// Loads `defaults` with `env` as the only variables (configuration unit tests).
-pub fn load_with<T: DeserializeOwned>(defaults: &str, env: &[(&str, &str)]) -> T {
-    let env = env.iter().map(|(k, v)| (k.to_string(), v.to_string()));
-    match load_from(defaults, None, env) {
-        Ok(config) => config,
-        Err(err) => panic!("the configuration does not load: {err}"),
     }
 }
 

@@ -83,16 +83,83 @@ impl ErrorCode {
     }
 }
 
+/// The cause of an unexpected failure (a dependency's error), kept for the log and never shown.
+pub type Cause = Box<dyn std::error::Error + Send + Sync>;
+
 /// A typed failure: a code from the table plus a message safe to show the client.
 ///
-/// Internal causes are kept in `source` for logging and never rendered. Deliberately *not*
-/// `Display`/`std::error::Error`: async-graphql converts every `Display` type into an uncoded error,
-/// so `?` on an `AppError` in a resolver must go through our `From` impl, which adds the code.
+/// Internal causes are kept in `source` and logged once, with their chain, where the error becomes
+/// a response ([`AppError::into_graphql`], [`AppError::envelope`]); they are never rendered.
+/// Deliberately *not* `Display`/`std::error::Error`: async-graphql converts every `Display` type
+/// into an uncoded error, so `?` on an `AppError` in a resolver must go through our `From` impl,
+/// which adds the code. Services' own error enums follow the same rule ([`graphql_error!`]).
 #[derive(Debug)]
 pub struct AppError {
     code: ErrorCode,
     message: Cow<'static, str>,
-    source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    source: Option<Cause>,
+}
+
+/// Makes a service's error enum leave GraphQL resolvers only with its code: `?` on it becomes
+/// `AppError::from(err).into_graphql()`, through the enum's one `From<_> for AppError`.
+///
+/// The enum must not implement `Display`: async-graphql turns every `Display` type into an error
+/// *without* a code, and that blanket conversion conflicts with the one this macro writes, so
+/// adding `Display` (or `thiserror::Error`) to such an enum does not compile (E0119, conflicting
+/// implementations):
+///
+/// ```compile_fail,E0119
+/// use kit::{AppError, ErrorCode};
+/// #[derive(Debug)]
+/// enum ShopError { SoldOut }
+/// impl std::fmt::Display for ShopError {
+///     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result { f.write_str("sold out") }
+/// }
+/// impl From<ShopError> for AppError {
+///     fn from(_: ShopError) -> Self { AppError::new(ErrorCode::InvalidParameter) }
+/// }
+/// kit::graphql_error!(ShopError); // conflicts with async-graphql's `impl<T: Display> From<T>`
+/// ```
+///
+/// and an enum without it cannot be `?`-ed in a resolver at all (E0277, no `From` for it):
+///
+/// ```compile_fail,E0277
+/// #[derive(Debug)]
+/// enum ShopError { SoldOut }
+/// fn resolver() -> async_graphql::Result<i32> {
+///     let sold: Result<i32, ShopError> = Err(ShopError::SoldOut);
+///     Ok(sold?) // no conversion into async_graphql::Error exists
+/// }
+/// ```
+///
+/// With the macro, the code arrives in `extensions`:
+///
+/// ```
+/// use kit::{AppError, ErrorCode};
+/// #[derive(Debug)]
+/// enum ShopError { SoldOut }
+/// impl From<ShopError> for AppError {
+///     fn from(_: ShopError) -> Self { AppError::new(ErrorCode::NotLiked) }
+/// }
+/// kit::graphql_error!(ShopError);
+/// fn resolver() -> async_graphql::Result<i32> {
+///     let sold: Result<i32, ShopError> = Err(ShopError::SoldOut);
+///     Ok(sold?)
+/// }
+/// let err = resolver().unwrap_err();
+/// let ext = err.extensions.unwrap();
+/// assert_eq!(ext.get("code"), Some(&async_graphql::Value::from(13003)));
+/// ```
+#[cfg(feature = "graphql")]
+#[macro_export]
+macro_rules! graphql_error {
+    ($error:ty) => {
+        impl ::core::convert::From<$error> for ::async_graphql::Error {
+            fn from(err: $error) -> Self {
+                $crate::AppError::from(err).into_graphql()
+            }
+        }
+    };
 }
 
 impl AppError {
@@ -114,15 +181,37 @@ impl AppError {
         }
     }
 
-    /// An internal error: the cause is logged once, the client sees only the opaque default message.
-    pub fn internal(source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+    /// An internal error: the client sees only the opaque default message; the cause is logged
+    /// when the error becomes a response.
+    pub fn internal(source: impl Into<Cause>) -> Self {
         let source = source.into();
-        tracing::error!(error.message = %source, error.chain = ?source, "internal error");
         Self {
             code: ErrorCode::Internal,
             message: Cow::Borrowed(ErrorCode::Internal.message()),
             source: Some(source),
         }
+    }
+
+    /// Keeps `source` as this error's cause: logged at the response edge, never rendered.
+    pub fn caused(mut self, source: impl Into<Cause>) -> Self {
+        self.source = Some(source.into());
+        self
+    }
+
+    /// The message and every cause, for logs of failures that never become a response (consumer
+    /// batches, background work).
+    pub fn describe(&self) -> String {
+        let mut text = self.message.to_string();
+        let mut next = self
+            .source
+            .as_deref()
+            .map(|s| s as &(dyn std::error::Error + 'static));
+        while let Some(cause) = next {
+            text.push_str(": ");
+            text.push_str(&cause.to_string());
+            next = cause.source();
+        }
+        text
     }
 
     /// The table row of this error.
@@ -135,13 +224,34 @@ impl AppError {
         &self.message
     }
 
+    /// The internal cause, taken (for an error type of its own that logs it later).
+    pub fn into_source(self) -> Option<Cause> {
+        self.source
+    }
+
     /// The internal cause, if any (for logs only).
     pub fn source(&self) -> Option<&(dyn std::error::Error + Send + Sync + 'static)> {
         self.source.as_deref()
     }
 
+    /// Logs the cause, if any, with its chain (`error.message`: the outermost cause, `error.chain`:
+    /// the message and every cause joined by ": "); the one place failures are logged, at the
+    /// response edge.
+    fn log_cause(&self) {
+        if let Some(source) = self.source.as_deref() {
+            tracing::error!(
+                error.code = self.code.name(),
+                error.message = %source,
+                error.chain = %self.describe(),
+                "internal error"
+            );
+        }
+    }
+
     /// The GraphQL rendering: message plus `extensions.code` (numeric) and `extensions.name`.
+    #[cfg(feature = "graphql")]
     pub fn into_graphql(self) -> async_graphql::Error {
+        self.log_cause();
         let code = self.code;
         use async_graphql::ErrorExtensions;
         async_graphql::Error::new(self.message.into_owned()).extend_with(|_, ext| {
@@ -152,6 +262,7 @@ impl AppError {
 
     /// The REST envelope of this failure (no `data`).
     pub fn envelope(&self) -> Envelope<()> {
+        self.log_cause();
         Envelope {
             base: Base {
                 code: self.code.code(),
@@ -168,6 +279,7 @@ impl From<ErrorCode> for AppError {
     }
 }
 
+#[cfg(feature = "graphql")]
 impl From<AppError> for async_graphql::Error {
     fn from(err: AppError) -> Self {
         err.into_graphql()
@@ -229,6 +341,7 @@ mod tests {
         }
     }
 
+    #[cfg(feature = "graphql")]
     #[test]
     fn graphql_error_carries_numeric_code_and_name() {
         let err = AppError::with_message(ErrorCode::InvalidParameter, "page_size must be 1..=100")

@@ -25,6 +25,7 @@ pub fn utc_time(t: chrono::NaiveDateTime) -> String {
 
 /// A failure as the contract answers it: the envelope with HTTP 200, except 413 where the request
 /// was too large (HTTP itself failed).
+#[cfg(feature = "server")]
 pub fn failure(err: &crate::AppError) -> axum::response::Response {
     use axum::response::IntoResponse;
     let status = if err.code() == crate::ErrorCode::PayloadTooLarge {

@@ -99,6 +99,17 @@ impl BodyLimits {
             },
         }
     }
+
+    /// The limits a service's `[http]` section sets.
+    pub fn from_config(http: &crate::config::HttpConfig) -> Self {
+        Self {
+            max_bytes: http.body_limit,
+            min_rate: crate::body_rate::MinRate {
+                min_bytes: http.min_read_bytes,
+                window: Duration::from_secs(http.read_window_secs.max(1)),
+            },
+        }
+    }
 }
 
 /// The service's routes wrapped with RED metrics, plus the operational endpoints and the body
@@ -132,6 +143,16 @@ pub struct Timeouts {
     /// keep-alive connection: a slower client is disconnected, so trickled headers cannot hold
     /// connections open. Clients that pool connections keep their idle time below it.
     pub header_read: Duration,
+}
+
+impl Timeouts {
+    /// The waits a service's `[http]` section sets.
+    pub fn from_config(http: &crate::config::HttpConfig) -> Self {
+        Self {
+            grace: Duration::from_secs(http.shutdown_grace_secs),
+            header_read: Duration::from_secs(http.header_timeout_secs.max(1)),
+        }
+    }
 }
 
 impl Timeouts {

@@ -6,7 +6,9 @@
 //! `CLIPFED_TEST_S3_ENDPOINT`, `CLIPFED_TEST_KAFKA_BROKERS` and `CLIPFED_TEST_MILVUS`; the image model's
 //! file comes in `CLIPFED_TEST_EMBED_MODEL` (set by the test command, which installs it).
 
+pub mod app;
 pub mod chat;
+pub mod explain;
 pub mod pictures;
 pub mod scratch;
 pub mod service;
@@ -16,6 +18,30 @@ pub use scratch::ScratchDatabase;
 
 use std::net::{TcpStream, ToSocketAddrs};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// The local servers as the test command starts them, naming databases `<prefix>_<service>_...`.
+pub fn local_servers(prefix: &'static str) -> kit::config::LocalServers {
+    kit::config::LocalServers {
+        mysql_url: mysql_url(),
+        redis_url: redis_url(),
+        kafka_brokers: kafka_brokers(),
+        s3_endpoint: s3_endpoint(),
+        milvus_uri: milvus_uri(),
+        embed_model: std::env::var("CLIPFED_TEST_EMBED_MODEL").unwrap_or_default(),
+        prefix,
+        unique,
+    }
+}
+
+/// A service's configuration from its embedded `defaults` with `env` as the only variables (the
+/// process environment is ignored); panics with the reason when it does not load.
+pub fn config<T: serde::de::DeserializeOwned>(defaults: &str, env: &[(&str, &str)]) -> T {
+    let env = env.iter().map(|(k, v)| (k.to_string(), v.to_string()));
+    match kit::config::load_from(defaults, None, env) {
+        Ok(config) => config,
+        Err(err) => panic!("the configuration does not load: {err}"),
+    }
+}
 
 /// MySQL server URL (no database).
 pub fn mysql_url() -> String {

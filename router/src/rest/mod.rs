@@ -1,7 +1,8 @@
 //! The west2 REST facade: a route of [`table`] becomes a GraphQL request that the router's own
 //! pipeline plans and executes ([`operation`]), and the GraphQL answer becomes the contract's
-//! envelope ([`output::render`]).
+//! envelope ([`output::render`]); [`edge`] does both on the request path.
 
+pub mod edge;
 pub mod input;
 pub mod output;
 pub mod table;

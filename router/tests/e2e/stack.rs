@@ -10,7 +10,7 @@ use kit::token::TokenKeys;
 use reqwest::{Client, Response};
 use secrecy::SecretString;
 use serde_json::{Value, json};
-use testkit::service::{Running, start};
+use testkit::service::{Running, serve};
 
 /// Topics shared by the services of one stack.
 struct Topics {
@@ -36,10 +36,6 @@ impl Drop for Stack {
         let _ = self.router.kill();
         let _ = self.router.wait();
     }
-}
-
-fn load<T: serde::de::DeserializeOwned>(defaults: &str) -> T {
-    kit::config::load_from(defaults, None, Vec::new()).expect("service defaults load")
 }
 
 /// The router's per-client rate limits in tests: every test client is 127.0.0.1, so the stack
@@ -329,128 +325,56 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// Where the local servers are; databases named `clipfed_e2e_<service>_...`.
+fn servers() -> kit::config::LocalServers {
+    testkit::local_servers("clipfed_e2e")
+}
+
 async fn start_user(t: &Topics) -> Running {
-    let mut c: user::config::Config = load(user::config::DEFAULTS);
-    c.db.url = SecretString::from(testkit::mysql_url());
-    let db = testkit::ScratchDatabase::new("clipfed_e2e_user");
-    c.db.database = db.name().to_owned();
-    c.redis.url = SecretString::from(testkit::redis_url());
-    c.s3.endpoint = testkit::s3_endpoint();
-    c.kafka.brokers = testkit::kafka_brokers();
+    let mut c = user::config::local(&servers()).expect("user defaults load");
     c.topics.events = t.users.clone();
-    c.topics.events_partitions = 1;
-    c.password.memory_kib = 1024;
-    c.password.iterations = 1;
-    start(|l, rx| async move {
-        user::run(c, l, async move {
-            let _ = rx.await;
-        })
-        .await
-        .expect("user service ran");
-    })
-    .await
-    .owning(db)
+    let database = c.db.database.clone();
+    serve(None, c, &database, user::run).await
 }
 
 async fn start_video(t: &Topics) -> Running {
-    let mut c: video::config::Config = load(video::config::DEFAULTS);
-    c.db.url = SecretString::from(testkit::mysql_url());
-    let db = testkit::ScratchDatabase::new("clipfed_e2e_video");
-    c.db.database = db.name().to_owned();
-    c.redis.url = SecretString::from(testkit::redis_url());
-    c.kafka.brokers = testkit::kafka_brokers();
+    let mut c = video::config::local(&servers()).expect("video defaults load");
     c.topics.visits = t.visits.clone();
     c.topics.events = t.videos.clone();
     c.topics.visits_partitions = 1;
-    c.topics.events_partitions = 1;
-    c.visits.group = testkit::unique("e2e_visits_group");
-    c.visits.max_wait_ms = 50;
-    c.s3.endpoint = testkit::s3_endpoint();
     c.urls.base_url = format!("{}/clipfed", testkit::s3_endpoint());
     // The test videos are fake MP4s: cover extraction is the video service's own test's business.
     c.cover.ffmpeg = "/nonexistent/ffmpeg".into();
-    start(|l, rx| async move {
-        video::run(c, l, async move {
-            let _ = rx.await;
-        })
-        .await
-        .expect("video service ran");
-    })
-    .await
-    .owning(db)
+    let database = c.db.database.clone();
+    serve(None, c, &database, video::run).await
 }
 
 async fn start_social(t: &Topics) -> Running {
-    let mut c: social::config::Config = load(social::config::DEFAULTS);
-    c.db.url = SecretString::from(testkit::mysql_url());
-    let db = testkit::ScratchDatabase::new("clipfed_e2e_social");
-    c.db.database = db.name().to_owned();
-    c.kafka.brokers = testkit::kafka_brokers();
+    let mut c = social::config::local(&servers()).expect("social defaults load");
     c.topics.interactions = t.interactions.clone();
     c.topics.interactions_partitions = 1;
     c.topics.videos = t.videos.clone();
     c.topics.users = t.users.clone();
-    c.counters.group = testkit::unique("e2e_counters");
-    c.counters.max_wait_ms = 50;
-    c.known.group = testkit::unique("e2e_known");
-    c.known.max_wait_ms = 50;
-    start(|l, rx| async move {
-        social::run(c, l, async move {
-            let _ = rx.await;
-        })
-        .await
-        .expect("social service ran");
-    })
-    .await
-    .owning(db)
+    let database = c.db.database.clone();
+    serve(None, c, &database, social::run).await
 }
 
 async fn start_search(t: &Topics) -> Running {
-    let mut c: search::config::Config = kit::config::load_with(
-        search::config::DEFAULTS,
-        &[(
-            "CLIPFED_EMBEDDER__MODEL_PATH",
-            testkit::embed_model().to_str().unwrap(),
-        )],
-    );
-    c.db.url = SecretString::from(testkit::mysql_url());
-    let db = testkit::ScratchDatabase::new("clipfed_e2e_search");
-    c.db.database = db.name().to_owned();
-    c.kafka.brokers = testkit::kafka_brokers();
+    testkit::embed_model();
+    let mut c = search::config::local(&servers()).expect("search defaults load");
     c.topics.videos = t.videos.clone();
     c.topics.users = t.users.clone();
-    c.indexer.group = testkit::unique("e2e_indexer");
-    c.indexer.max_wait_ms = 50;
-    c.milvus.uri = testkit::milvus_uri();
-    c.milvus.collection = testkit::unique("e2e_images");
-    c.s3.endpoint = testkit::s3_endpoint();
-    c.urls.base_url = format!("{}/clipfed", testkit::s3_endpoint());
-    start(|l, rx| async move {
-        search::run(c, l, async move {
-            let _ = rx.await;
-        })
-        .await
-        .expect("search service ran");
-    })
-    .await
-    .owning(db)
+    let database = c.db.database.clone();
+    serve(None, c, &database, search::run).await
 }
 
 async fn start_upload(video: &Running, user: &Running) -> Running {
-    let mut c: upload::config::Config = load(upload::config::DEFAULTS);
-    c.db.url = SecretString::from(testkit::mysql_url());
-    let db = testkit::ScratchDatabase::new("clipfed_e2e_upload");
-    c.db.database = db.name().to_owned();
-    c.s3.endpoint = testkit::s3_endpoint();
-    c.register.video_url = format!("{}/graphql", video.base);
-    c.register.user_url = format!("{}/graphql", user.base);
-    start(|l, rx| async move {
-        upload::run(c, l, async move {
-            let _ = rx.await;
-        })
-        .await
-        .expect("upload service ran");
-    })
-    .await
-    .owning(db)
+    let c = upload::config::local(
+        &servers(),
+        format!("{}/graphql", video.base),
+        format!("{}/graphql", user.base),
+    )
+    .expect("upload defaults load");
+    let database = c.db.database.clone();
+    serve(None, c, &database, upload::run).await
 }

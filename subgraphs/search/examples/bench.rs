@@ -223,9 +223,9 @@ fn filter(keywords: &str, username: Option<&str>, range: Option<(i64, i64)>) -> 
 }
 
 async fn images(n: usize, queries: usize) -> anyhow::Result<()> {
-    use search::embed::Embedder;
-    let embedder = search::embed::onnx::OnnxEmbedder::load(&testkit::embed_model(), 2)?;
-    let config = search::vectors::MilvusConfig {
+    use search::adapters::embed::Embedder;
+    let embedder = search::adapters::embed::onnx::OnnxEmbedder::load(&testkit::embed_model(), 2)?;
+    let config = search::adapters::vectors::MilvusConfig {
         uri: testkit::milvus_uri(),
         collection: testkit::unique("bench_images"),
         hnsw_m: 16,
@@ -233,7 +233,7 @@ async fn images(n: usize, queries: usize) -> anyhow::Result<()> {
         search_ef: 64,
         timeout_ms: 60_000,
     };
-    let vectors = search::vectors::Vectors::open(&config, embedder.dimension()).await?;
+    let vectors = search::adapters::vectors::Vectors::open(&config, embedder.dimension()).await?;
     let mut stored = Vec::with_capacity(n);
     let mut embed_times = Vec::with_capacity(n);
     for i in 0..n {

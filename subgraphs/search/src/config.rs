@@ -3,10 +3,10 @@
 
 use std::path::PathBuf;
 
-use kit::config::{DbConfig, HttpConfig, KafkaConfig, TelemetryConfig, TokenAuth};
+use kit::config::{ConsumerConfig, DbConfig, HttpConfig, KafkaConfig, TelemetryConfig, TokenAuth};
 use serde::Deserialize;
 
-use crate::vectors::MilvusConfig;
+use crate::adapters::vectors::MilvusConfig;
 
 /// The embedded defaults: they work on a fresh machine with `clipfed up`.
 pub const DEFAULTS: &str = include_str!("../config/default.toml");
@@ -18,7 +18,7 @@ pub struct Config {
     pub db: DbConfig,
     pub kafka: KafkaConfig,
     pub topics: Topics,
-    pub indexer: IndexerConfig,
+    pub indexer: ConsumerConfig,
     pub milvus: MilvusConfig,
     pub embedder: EmbedderConfig,
     pub images: ImageLimits,
@@ -33,15 +33,6 @@ pub struct Config {
 pub struct Topics {
     pub videos: String,
     pub users: String,
-}
-
-/// The consumer group that keeps the index.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct IndexerConfig {
-    pub group: String,
-    pub max_batch: usize,
-    pub max_wait_ms: u64,
 }
 
 /// Which model turns images into vectors.
@@ -70,6 +61,26 @@ pub struct ImageLimits {
     pub max_bytes: usize,
     pub max_k: usize,
     pub max_files: usize,
+}
+
+/// This service on the local servers `at` with a database, topics, groups and keys of its own and
+/// short batch waits: what its tests, the upload tests and the router's end-to-end stack run on.
+pub fn local(at: &kit::config::LocalServers) -> Result<Config, kit::config::ConfigError> {
+    let mut c: Config = kit::config::load_from(DEFAULTS, None, Vec::new())?;
+    c.http.listen = "127.0.0.1:0".into();
+    c.db.url = secrecy::SecretString::from(at.mysql_url.clone());
+    c.db.database = at.database("search");
+    c.kafka.brokers = at.kafka_brokers.clone();
+    c.topics.videos = at.name("search_videos");
+    c.topics.users = at.name("search_users");
+    c.indexer.group = at.name("search_indexer");
+    c.indexer.max_wait_ms = 50;
+    c.embedder.model_path = PathBuf::from(&at.embed_model);
+    c.milvus.uri = at.milvus_uri.clone();
+    c.milvus.collection = at.name("images");
+    c.s3.endpoint = at.s3_endpoint.clone();
+    c.urls.base_url = format!("{}/clipfed", at.s3_endpoint);
+    Ok(c)
 }
 
 impl Config {
@@ -102,9 +113,7 @@ impl Config {
             _ => {}
         }
         self.auth.check()?;
-        self.s3
-            .check(self.auth.production)
-            .map_err(anyhow::Error::msg)?;
+        self.s3.check(self.auth.production)?;
         Ok(())
     }
 }
@@ -114,7 +123,7 @@ mod tests {
     use super::*;
 
     fn with(env: &[(&str, &str)]) -> Config {
-        kit::config::load_with(DEFAULTS, env)
+        testkit::config(DEFAULTS, env)
     }
 
     #[test]

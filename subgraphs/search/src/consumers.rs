@@ -7,9 +7,9 @@
 use sqlx::MySqlPool;
 
 use crate::domain::events::{Fact, Source};
-use crate::images::Images;
 use crate::metrics;
 use crate::store::index;
+use crate::usecases::images::Images;
 
 /// Applies one batch.
 #[tracing::instrument(skip_all, fields(messaging.batch.message_count = records.len()))]
@@ -41,7 +41,7 @@ pub async fn apply(
             Fact::Deleted { video_id } => images.forget(Source::Cover, *video_id, None).await,
             _ => Ok(()),
         };
-        done.map_err(|e| anyhow::anyhow!("{}", e.message()))?;
+        done.map_err(|e| anyhow::anyhow!(kit::AppError::from(e).describe()))?;
     }
     Ok(())
 }

@@ -23,7 +23,7 @@ use kit::{AppError, ErrorCode};
 use serde::Serialize;
 
 use crate::AppState;
-use crate::embed;
+use crate::adapters::embed;
 
 pub fn routes(state: AppState) -> Router {
     Router::new()
@@ -97,7 +97,11 @@ async fn import(
             }
             let name = field.file_name().unwrap_or("").to_owned();
             let outcome = match read_file(field, app.images.max_bytes).await {
-                Ok(bytes) => app.images.import(bytes, owner).await,
+                Ok(bytes) => app
+                    .images
+                    .import(bytes, owner)
+                    .await
+                    .map_err(AppError::from),
                 Err(err) if err.code() == ErrorCode::PayloadTooLarge => Err(err),
                 Err(err) => return Err(err),
             };
@@ -109,13 +113,17 @@ async fn import(
                     id: Some(done.id),
                     url: Some(done.url),
                 },
-                Err(err) => Outcome {
-                    name,
-                    code: err.code().code(),
-                    msg: err.message().into(),
-                    id: None,
-                    url: None,
-                },
+                Err(err) => {
+                    // The file's own envelope (which logs an internal cause).
+                    let base = err.envelope().base;
+                    Outcome {
+                        name,
+                        code: base.code,
+                        msg: base.msg,
+                        id: None,
+                        url: None,
+                    }
+                }
             });
         }
         if items.is_empty() {

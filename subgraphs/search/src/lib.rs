@@ -1,23 +1,22 @@
 //! The search subgraph: keyword search over videos (Chinese and English) and image search on
 //! Milvus, both fed by other services' events.
 //!
-//! Map: [`config`], [`domain`] (the tokenizer, the events read), [`store`] (the keyword index and
-//! image records in MySQL), [`embed`] (image → vector: ONNX in process or a remote model),
-//! [`vectors`] (Milvus), [`objects`] (image bytes in S3), [`images`] (image use cases),
-//! [`consumers`] (the indexer), [`schema`] (GraphQL), [`http`] (the image routes), [`metrics`].
-//! [`run`] serves until `shutdown`, with the indexer.
+//! Map (the shape every service has): [`schema`] (GraphQL) and [`http`] (the image routes) are the
+//! edges, thin over [`usecases`] (keyword search, image search and indexing), which use
+//! [`domain`] (the tokenizer, the events read; no I/O), [`store`] (the keyword index and image
+//! records in MySQL) and [`adapters`] (image → vector, Milvus, S3). Also [`consumers`] (the
+//! indexer), [`error`], [`config`], [`metrics`]. [`run`] serves until `shutdown`, with the indexer.
 
+pub mod adapters;
 pub mod config;
 pub mod consumers;
 pub mod domain;
-pub mod embed;
+pub mod error;
 pub mod http;
-pub mod images;
 pub mod metrics;
-pub mod objects;
 pub mod schema;
 pub mod store;
-pub mod vectors;
+pub mod usecases;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -26,9 +25,9 @@ use std::time::Duration;
 use kit::auth::Credentials;
 use kit::kafka::{ConsumerSpec, TopicSpec};
 
+use crate::adapters::embed::Embedder;
 use crate::config::{Config, EmbedderKind};
-use crate::embed::Embedder;
-use crate::images::Images;
+use crate::usecases::images::Images;
 
 /// Migrations embedded in the binary.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -43,11 +42,11 @@ pub struct AppState {
 /// The configured embedder.
 pub fn embedder(config: &config::EmbedderConfig) -> anyhow::Result<Arc<dyn Embedder>> {
     Ok(match config.kind {
-        EmbedderKind::Onnx => Arc::new(embed::onnx::OnnxEmbedder::load(
+        EmbedderKind::Onnx => Arc::new(adapters::embed::onnx::OnnxEmbedder::load(
             &config.model_path,
             config.slots,
         )?),
-        EmbedderKind::Remote => Arc::new(embed::remote::RemoteEmbedder::new(
+        EmbedderKind::Remote => Arc::new(adapters::embed::remote::RemoteEmbedder::new(
             &config.remote_url,
             config.remote_dimension,
             Duration::from_millis(config.remote_timeout_ms),
@@ -59,16 +58,16 @@ pub fn embedder(config: &config::EmbedderConfig) -> anyhow::Result<Arc<dyn Embed
 pub async fn open(config: &Config) -> anyhow::Result<Images> {
     let pool = kit::db::connect(&config.db, &MIGRATOR).await?;
     let embedder = embedder(&config.embedder)?;
-    let vectors = vectors::Vectors::open(&config.milvus, embedder.dimension())
+    let vectors = adapters::vectors::Vectors::open(&config.milvus, embedder.dimension())
         .await
         .map_err(|e| anyhow::anyhow!("Milvus at {}: {e}", config.milvus.uri))?;
-    let presigner = kit::s3::Presigner::new(&config.s3).map_err(anyhow::Error::msg)?;
-    let urls = kit::s3::ObjectUrls::new(&config.urls, &config.s3).map_err(anyhow::Error::msg)?;
+    let presigner = kit::s3::Presigner::new(&config.s3)?;
+    let urls = kit::s3::ObjectUrls::new(&config.urls, &config.s3)?;
     Ok(Images {
         pool,
         vectors,
         embedder,
-        objects: objects::Objects::new(presigner)?,
+        objects: adapters::objects::Objects::new(presigner)?,
         urls,
         max_bytes: config.images.max_bytes,
         max_k: config.images.max_k,
@@ -84,24 +83,22 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let images = open(&config).await?;
     let pool = images.pool.clone();
-    let credentials = config.auth.credentials()?;
+    let credentials = kit::auth::Credentials::from_config(&config.auth)?;
 
     let stop = kit::server::Stop::new();
     let indexer = images.clone();
     // The video and user services create these topics; creating them here too lets this service
-    // start first (same partition counts as `clipfed up` provisions).
+    // start first (with the producers' default partition count).
     let topics = vec![
-        TopicSpec::new(&config.topics.videos, 3),
-        TopicSpec::new(&config.topics.users, 3),
+        TopicSpec::new(&config.topics.videos, kit::kafka::EVENT_TOPIC_PARTITIONS),
+        TopicSpec::new(&config.topics.users, kit::kafka::EVENT_TOPIC_PARTITIONS),
     ];
     tokio::spawn(kit::kafka::serve_consumer(
-        ConsumerSpec {
-            brokers: config.kafka.brokers.clone(),
-            group: config.indexer.group.clone(),
-            topics: vec![config.topics.videos.clone(), config.topics.users.clone()],
-            max_batch: config.indexer.max_batch,
-            max_wait: Duration::from_millis(config.indexer.max_wait_ms),
-        },
+        ConsumerSpec::from_config(
+            &config.kafka,
+            &config.indexer,
+            vec![config.topics.videos.clone(), config.topics.users.clone()],
+        ),
         topics,
         move |batch: Vec<kit::kafka::Record>| {
             let images = indexer.clone();
@@ -112,8 +109,11 @@ pub async fn run(
 
     let graphql = kit::graphql_http::router(
         "/graphql",
-        schema::build(pool.clone(), images.clone()),
-        Some(credentials.callers.graphql_hook()),
+        schema::build(
+            usecases::keywords::Keywords { pool: pool.clone() },
+            images.clone(),
+        ),
+        Some(kit::graphql_http::vouched_hook(&credentials.callers)),
         config.http.body_limit,
     );
     let state = AppState {
@@ -123,9 +123,15 @@ pub async fn run(
     let app = kit::server::app(
         graphql.merge(http::routes(state)),
         vec![kit::db::readiness(&pool)],
-        config.http.body_limits(),
+        kit::server::BodyLimits::from_config(&config.http),
     );
     tracing::info!(server.address = %listener.local_addr()?, "search subgraph listening");
-    kit::server::serve(listener, app, stop.after(shutdown), config.http.timeouts()).await?;
+    kit::server::serve(
+        listener,
+        app,
+        stop.after(shutdown),
+        kit::server::Timeouts::from_config(&config.http),
+    )
+    .await?;
     Ok(())
 }

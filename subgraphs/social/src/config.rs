@@ -1,7 +1,7 @@
 //! The social service's configuration: embedded defaults (`config/default.toml`), then
 //! `CLIPFED_CONFIG`, then `CLIPFED_<SECTION>__<KEY>` variables.
 
-use kit::config::{DbConfig, HttpConfig, KafkaConfig, TelemetryConfig};
+use kit::config::{ConsumerConfig, DbConfig, HttpConfig, KafkaConfig, TelemetryConfig};
 use serde::Deserialize;
 
 /// The embedded defaults: they work on a fresh machine with `clipfed up`.
@@ -30,18 +30,6 @@ pub struct Topics {
     pub interactions_partitions: i32,
     pub videos: String,
     pub users: String,
-}
-
-/// One consumer group.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ConsumerConfig {
-    pub group: String,
-    pub max_batch: usize,
-    pub max_wait_ms: u64,
-    /// How long applied event ids are kept (only the counter consumer keeps them).
-    #[serde(default)]
-    pub dedupe_retention_hours: u64,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize)]
@@ -75,6 +63,25 @@ pub struct ChatConfig {
     pub groups_per_minute: u32,
 }
 
+/// This service on the local servers `at` with a database, topics, groups and keys of its own and
+/// short batch waits: what its tests, the upload tests and the router's end-to-end stack run on.
+pub fn local(at: &kit::config::LocalServers) -> Result<Config, kit::config::ConfigError> {
+    let mut c: Config = kit::config::load_from(DEFAULTS, None, Vec::new())?;
+    c.http.listen = "127.0.0.1:0".into();
+    c.db.url = secrecy::SecretString::from(at.mysql_url.clone());
+    c.db.database = at.database("social");
+    c.kafka.brokers = at.kafka_brokers.clone();
+    c.topics.interactions = at.name("interactions");
+    c.topics.interactions_partitions = 2;
+    c.topics.videos = at.name("social_videos");
+    c.topics.users = at.name("social_users");
+    c.counters.group = at.name("social_counters");
+    c.counters.max_wait_ms = 50;
+    c.known.group = at.name("social_known");
+    c.known.max_wait_ms = 50;
+    Ok(c)
+}
+
 impl Config {
     /// Loads and checks the configuration.
     pub fn load() -> anyhow::Result<Self> {
@@ -97,7 +104,7 @@ mod tests {
     use super::*;
 
     fn with(env: &[(&str, &str)]) -> Config {
-        kit::config::load_with(DEFAULTS, env)
+        testkit::config(DEFAULTS, env)
     }
 
     #[test]

@@ -1,35 +1,34 @@
 //! The social subgraph's failures and their rows in kit's error table.
+//!
+//! Use cases return [`SocialError`]; it becomes an [`AppError`] in one place (the `From` below), and
+//! has no `Display`, so a resolver can only `?` it through that conversion
+//! ([`kit::graphql_error!`]): no failure leaves without its code.
 
+use kit::error::Cause;
 use kit::{AppError, ErrorCode};
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug)]
 pub enum SocialError {
-    #[error("invalid input: {0}")]
     Invalid(&'static str),
-    #[error("no such video")]
     VideoNotFound,
-    #[error("no such comment")]
     CommentNotFound,
-    #[error("no such user")]
     UserNotFound,
-    #[error("already liked")]
     AlreadyLiked,
-    #[error("not liked")]
     NotLiked,
-    #[error("cannot follow yourself")]
     FollowSelf,
-    #[error("already following")]
     AlreadyFollowing,
-    #[error("not following")]
     NotFollowing,
-    #[error("only the author may delete a comment")]
+    /// Only the author may delete a comment.
     NotAuthor,
-    #[error("not friends")]
     NotFriends,
-    #[error("no such chat group")]
+    /// A group's members must all be friends of its creator.
+    MembersNotFriends,
     GroupNotFound,
-    #[error("not a member of the chat group")]
     NotGroupMember,
+    /// A failure kit already coded (page arguments, text checks).
+    Coded(AppError),
+    /// A dependency failed (MySQL, JSON encoding); logged at the response edge.
+    Internal(Cause),
 }
 
 impl From<SocialError> for AppError {
@@ -45,11 +44,37 @@ impl From<SocialError> for AppError {
             SocialError::AlreadyFollowing => AppError::new(ErrorCode::AlreadyFollowing),
             SocialError::NotFollowing => AppError::new(ErrorCode::NotFollowing),
             SocialError::NotFriends => AppError::new(ErrorCode::NotFriends),
+            SocialError::MembersNotFriends => AppError::with_message(
+                ErrorCode::NotFriends,
+                "every member must be a friend of the group's creator",
+            ),
             SocialError::GroupNotFound => AppError::new(ErrorCode::GroupNotFound),
             SocialError::NotGroupMember => AppError::new(ErrorCode::NotGroupMember),
             SocialError::NotAuthor => {
                 AppError::with_message(ErrorCode::Forbidden, "only the author may delete a comment")
             }
+            SocialError::Coded(err) => err,
+            SocialError::Internal(cause) => AppError::internal(cause),
         }
+    }
+}
+
+kit::graphql_error!(SocialError);
+
+impl From<AppError> for SocialError {
+    fn from(err: AppError) -> Self {
+        SocialError::Coded(err)
+    }
+}
+
+impl From<sqlx::Error> for SocialError {
+    fn from(err: sqlx::Error) -> Self {
+        SocialError::Internal(err.into())
+    }
+}
+
+impl From<serde_json::Error> for SocialError {
+    fn from(err: serde_json::Error) -> Self {
+        SocialError::Internal(err.into())
     }
 }

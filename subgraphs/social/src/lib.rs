@@ -24,7 +24,9 @@ use std::time::Duration;
 use kit::kafka::{ConsumerSpec, TopicSpec};
 use sqlx::MySqlPool;
 
-use crate::config::{Config, ConsumerConfig};
+use kit::config::ConsumerConfig;
+
+use crate::config::Config;
 use crate::store::shards::Shards;
 use crate::usecases::Social;
 
@@ -79,10 +81,10 @@ pub async fn run(
     ));
     let learner = pool.clone();
     // The video and user services create their topics; creating them here too lets this service
-    // start first (same partition counts as `clipfed up` provisions).
+    // start first (with the producers' default partition count).
     let announced = vec![
-        TopicSpec::new(&config.topics.videos, 3),
-        TopicSpec::new(&config.topics.users, 3),
+        TopicSpec::new(&config.topics.videos, kit::kafka::EVENT_TOPIC_PARTITIONS),
+        TopicSpec::new(&config.topics.users, kit::kafka::EVENT_TOPIC_PARTITIONS),
     ];
     tokio::spawn(kit::kafka::serve_consumer(
         spec(
@@ -103,7 +105,7 @@ pub async fn run(
         stop.wait(),
     ));
 
-    let callers = config.auth.verifier()?;
+    let callers = kit::caller::CallerVerifier::new(&config.auth.callers)?;
     let chat = chat::routes(chat::Chat {
         social: social.clone(),
         hub: std::sync::Arc::default(),
@@ -124,13 +126,7 @@ pub async fn run(
 }
 
 fn spec(config: &Config, consumer: &ConsumerConfig, topics: Vec<String>) -> ConsumerSpec {
-    ConsumerSpec {
-        brokers: config.kafka.brokers.clone(),
-        group: consumer.group.clone(),
-        topics,
-        max_batch: consumer.max_batch,
-        max_wait: Duration::from_millis(consumer.max_wait_ms),
-    }
+    ConsumerSpec::from_config(&config.kafka, consumer, topics)
 }
 
 /// Prunes applied event ids every [`consumers::PRUNE_EVERY`] until `stop`.

@@ -7,7 +7,7 @@ use kit::config::{DbConfig, HttpConfig, KafkaConfig, RedisConfig, TelemetryConfi
 use secrecy::SecretString;
 use serde::Deserialize;
 
-use crate::guard::LoginLimits;
+use crate::adapters::guard::LoginLimits;
 
 /// The embedded defaults: they work on a fresh machine with `clipfed up`.
 pub const DEFAULTS: &str = include_str!("../config/default.toml");
@@ -63,6 +63,24 @@ pub struct PasswordConfig {
     pub max_concurrent_hashes: usize,
 }
 
+/// This service on the local servers `at` with a database, topics, groups and keys of its own and
+/// short batch waits: what its tests, the upload tests and the router's end-to-end stack run on.
+pub fn local(at: &kit::config::LocalServers) -> Result<Config, kit::config::ConfigError> {
+    let mut c: Config = kit::config::load_from(DEFAULTS, None, Vec::new())?;
+    c.http.listen = "127.0.0.1:0".into();
+    c.db.url = SecretString::from(at.mysql_url.clone());
+    c.db.database = at.database("user");
+    c.redis.url = SecretString::from(at.redis_url.clone());
+    c.s3.endpoint = at.s3_endpoint.clone();
+    c.kafka.brokers = at.kafka_brokers.clone();
+    c.topics.events = at.name("user_events");
+    c.topics.events_partitions = 1;
+    // Cheap hashing: tests check behaviour; the real cost is benchmarked (`benches/login.rs`).
+    c.password.memory_kib = 1024;
+    c.password.iterations = 1;
+    Ok(c)
+}
+
 impl Config {
     /// Loads and checks the configuration.
     pub fn load() -> anyhow::Result<Self> {
@@ -82,9 +100,7 @@ impl Config {
             }
             kit::config::refuse_dev_callers(&self.auth.callers)?;
         }
-        self.s3
-            .check(self.auth.production)
-            .map_err(anyhow::Error::msg)
+        Ok(self.s3.check(self.auth.production)?)
     }
 }
 
@@ -93,7 +109,7 @@ mod tests {
     use super::*;
 
     fn with(env: &[(&str, &str)]) -> Config {
-        kit::config::load_with(DEFAULTS, env)
+        testkit::config(DEFAULTS, env)
     }
 
     #[test]

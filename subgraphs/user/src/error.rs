@@ -1,37 +1,97 @@
 //! The user subgraph's failures and their rows in kit's error table.
+//!
+//! Use cases return [`UserError`]; it becomes an [`AppError`] in one place (the `From` below), and
+//! has no `Display`, so a resolver can only `?` it through that conversion
+//! ([`kit::graphql_error!`]): no failure leaves without its code.
 
+use kit::error::Cause;
 use kit::{AppError, ErrorCode};
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug)]
 pub enum UserError {
-    #[error("invalid username: {0}")]
+    Invalid(&'static str),
     InvalidUsername(&'static str),
-    #[error("invalid password: {0}")]
     InvalidPassword(&'static str),
-    #[error("wrong username or password")]
+    UsernameTaken,
+    UserNotFound,
     BadCredentials,
-    #[error("the MFA secret is not a secret this service issued")]
+    MfaCodeRequired,
+    /// The MFA secret is not one this service issued.
     InvalidMfaSecret,
-    #[error("wrong or reused MFA code")]
     MfaCodeInvalid,
-    #[error("stored secret cannot be decrypted")]
+    /// Both tokens of a session have expired.
+    TokenExpired,
+    /// The token does not verify.
+    Unauthenticated,
+    /// The refresh token was revoked or already used.
+    RefreshTokenRevoked,
+    /// A stored secret cannot be decrypted (wrong key or damaged row).
     CorruptSecret,
-    #[error("QR code rendering failed: {0}")]
+    /// Rendering the QR code failed.
     Qr(String),
+    /// A failure kit already coded (rate limits, Redis unavailable).
+    Coded(AppError),
+    /// A dependency failed (MySQL, JSON encoding, the hashing pool); logged at the response edge.
+    Internal(Cause),
+}
+
+impl UserError {
+    /// The row of kit's table this failure is.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            UserError::Invalid(_)
+            | UserError::InvalidUsername(_)
+            | UserError::InvalidPassword(_)
+            | UserError::InvalidMfaSecret => ErrorCode::InvalidParameter,
+            UserError::UsernameTaken => ErrorCode::UsernameTaken,
+            UserError::UserNotFound => ErrorCode::UserNotFound,
+            UserError::BadCredentials => ErrorCode::BadCredentials,
+            UserError::MfaCodeRequired => ErrorCode::MfaCodeRequired,
+            UserError::MfaCodeInvalid => ErrorCode::MfaCodeInvalid,
+            UserError::TokenExpired => ErrorCode::TokenExpired,
+            UserError::Unauthenticated => ErrorCode::Unauthenticated,
+            UserError::RefreshTokenRevoked => ErrorCode::RefreshTokenRevoked,
+            UserError::Coded(err) => err.code(),
+            UserError::CorruptSecret | UserError::Qr(_) | UserError::Internal(_) => {
+                ErrorCode::Internal
+            }
+        }
+    }
 }
 
 impl From<UserError> for AppError {
     fn from(err: UserError) -> Self {
+        let code = err.code();
         match err {
-            UserError::InvalidUsername(why) | UserError::InvalidPassword(why) => {
-                AppError::with_message(ErrorCode::InvalidParameter, why)
-            }
-            UserError::BadCredentials => AppError::new(ErrorCode::BadCredentials),
-            UserError::InvalidMfaSecret => {
-                AppError::with_message(ErrorCode::InvalidParameter, "unknown MFA secret")
-            }
-            UserError::MfaCodeInvalid => AppError::new(ErrorCode::MfaCodeInvalid),
-            err @ (UserError::CorruptSecret | UserError::Qr(_)) => AppError::internal(err),
+            UserError::Invalid(why)
+            | UserError::InvalidUsername(why)
+            | UserError::InvalidPassword(why) => AppError::with_message(code, why),
+            UserError::InvalidMfaSecret => AppError::with_message(code, "unknown MFA secret"),
+            UserError::CorruptSecret => AppError::internal("stored secret cannot be decrypted"),
+            UserError::Qr(why) => AppError::internal(format!("QR code rendering failed: {why}")),
+            UserError::Coded(err) => err,
+            UserError::Internal(cause) => AppError::internal(cause),
+            _ => AppError::new(code),
         }
+    }
+}
+
+kit::graphql_error!(UserError);
+
+impl From<AppError> for UserError {
+    fn from(err: AppError) -> Self {
+        UserError::Coded(err)
+    }
+}
+
+impl From<sqlx::Error> for UserError {
+    fn from(err: sqlx::Error) -> Self {
+        UserError::Internal(err.into())
+    }
+}
+
+impl From<serde_json::Error> for UserError {
+    fn from(err: serde_json::Error) -> Self {
+        UserError::Internal(err.into())
     }
 }

@@ -1,19 +1,20 @@
 //! The user subgraph: accounts, double tokens, TOTP MFA and avatars.
 //!
-//! Map: [`config`] (layered config), [`domain`] (rules: usernames, passwords and argon2, TOTP and its
-//! replay window, sealing MFA secrets, JWTs), [`store`] (sqlx functions), [`accounts`] (use cases),
-//! [`schema`] (GraphQL, federation v2), [`error`] (this crate's failures mapped to kit's table),
-//! [`guard`] (login throttling in Redis), [`metrics`] (business counters).
+//! Map (the shape every service has): [`schema`] (GraphQL, federation v2; the edge) is thin over
+//! [`usecases`] (accounts, tokens, MFA, avatars), which use [`domain`] (rules: usernames, passwords
+//! and argon2, TOTP and its replay window, sealing MFA secrets, events; no I/O), [`store`] (sqlx
+//! functions) and [`adapters`] (login throttling in Redis). Also [`error`] (this crate's failures
+//! mapped to kit's table), [`config`] (layered config), [`metrics`] (business counters).
 //! [`run`] serves it on a listener until `shutdown`, so tests start the real service on port 0.
 
-pub mod accounts;
+pub mod adapters;
 pub mod config;
 pub mod domain;
 pub mod error;
-pub mod guard;
 pub mod metrics;
 pub mod schema;
 pub mod store;
+pub mod usecases;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -21,11 +22,11 @@ use std::sync::Arc;
 use kit::caller::CallerVerifier;
 use tokio::sync::Semaphore;
 
-use crate::accounts::Accounts;
+use crate::adapters::guard::LoginGuard;
 use crate::config::Config;
 use crate::domain::password::PasswordHasher;
 use crate::domain::secretbox::SecretBox;
-use crate::guard::LoginGuard;
+use crate::usecases::Accounts;
 use kit::token::TokenKeys;
 
 /// Migrations embedded in the binary.
@@ -61,8 +62,7 @@ pub async fn run(
         hash_slots: Arc::new(Semaphore::new(config.password.max_concurrent_hashes.max(1))),
     };
     let callers = CallerVerifier::new(&auth.callers)?;
-    let avatars =
-        kit::s3::ObjectUrls::new(&config.avatar, &config.s3).map_err(anyhow::Error::msg)?;
+    let avatars = kit::s3::ObjectUrls::new(&config.avatar, &config.s3)?;
     let schema = schema::build(accounts, avatars);
     let stop = kit::server::Stop::new();
     let topics = vec![kit::kafka::TopicSpec::new(

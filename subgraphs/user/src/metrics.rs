@@ -6,7 +6,6 @@
 //! - `clipfed_user_mfa_binds_total`: MFA secrets bound.
 //! - `clipfed_user_password_changes_total`: passwords changed (each revokes every session).
 
-use kit::AppError;
 use kit::telemetry::metrics::{counter, counter_vec};
 
 pub const REGISTRATIONS: &str = "clipfed_user_registrations_total";
@@ -19,7 +18,7 @@ pub fn registered() {
 }
 
 /// Counts one login attempt under its outcome.
-pub fn login<T>(result: &Result<T, AppError>) {
+pub fn login<T>(result: &Result<T, crate::error::UserError>) {
     let outcome = match result {
         Ok(_) => "ok".to_owned(),
         Err(e) => e.code().name().to_ascii_lowercase(),

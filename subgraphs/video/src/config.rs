@@ -1,7 +1,9 @@
 //! The video service's configuration: embedded defaults (`config/default.toml`), then
 //! `CLIPFED_CONFIG`, then `CLIPFED_<SECTION>__<KEY>` variables.
 
-use kit::config::{DbConfig, HttpConfig, KafkaConfig, RedisConfig, TelemetryConfig};
+use kit::config::{
+    ConsumerConfig, DbConfig, HttpConfig, KafkaConfig, RedisConfig, TelemetryConfig,
+};
 use serde::Deserialize;
 
 /// The embedded defaults: they work on a fresh machine with `clipfed up`.
@@ -15,7 +17,7 @@ pub struct Config {
     pub redis: RedisConfig,
     pub kafka: KafkaConfig,
     pub topics: Topics,
-    pub visits: VisitsConfig,
+    pub visits: ConsumerConfig,
     pub visit_limit: VisitLimit,
     pub popular: PopularConfig,
     pub cover: CoverConfig,
@@ -32,16 +34,6 @@ pub struct Topics {
     pub visits_partitions: i32,
     pub events: String,
     pub events_partitions: i32,
-}
-
-/// The visit consumer.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct VisitsConfig {
-    pub group: String,
-    pub max_batch: usize,
-    pub max_wait_ms: u64,
-    pub dedupe_retention_hours: u64,
 }
 
 /// Counted visits per viewer and video.
@@ -72,6 +64,25 @@ pub struct CoverConfig {
     pub default_key: String,
 }
 
+/// This service on the local servers `at` with a database, topics, groups and keys of its own and
+/// short batch waits: what its tests, the upload tests and the router's end-to-end stack run on.
+pub fn local(at: &kit::config::LocalServers) -> Result<Config, kit::config::ConfigError> {
+    let mut c: Config = kit::config::load_from(DEFAULTS, None, Vec::new())?;
+    c.http.listen = "127.0.0.1:0".into();
+    c.db.url = secrecy::SecretString::from(at.mysql_url.clone());
+    c.db.database = at.database("video");
+    c.redis.url = secrecy::SecretString::from(at.redis_url.clone());
+    c.kafka.brokers = at.kafka_brokers.clone();
+    c.topics.visits = at.name("video_visits");
+    c.topics.events = at.name("video_events");
+    c.topics.visits_partitions = 2;
+    c.topics.events_partitions = 1;
+    c.visits.group = at.name("video_group");
+    c.visits.max_wait_ms = 50;
+    c.s3.endpoint = at.s3_endpoint.clone();
+    Ok(c)
+}
+
 impl Config {
     /// Loads and checks the configuration.
     pub fn load() -> anyhow::Result<Self> {
@@ -83,9 +94,7 @@ impl Config {
     /// Production must not run on the development keys.
     pub fn check(&self) -> anyhow::Result<()> {
         self.auth.check()?;
-        self.s3
-            .check(self.auth.production)
-            .map_err(anyhow::Error::msg)?;
+        self.s3.check(self.auth.production)?;
         Ok(())
     }
 }
@@ -95,7 +104,7 @@ mod tests {
     use super::*;
 
     fn with(env: &[(&str, &str)]) -> Config {
-        kit::config::load_with(DEFAULTS, env)
+        testkit::config(DEFAULTS, env)
     }
 
     #[test]

@@ -1,17 +1,25 @@
 //! The video subgraph's failures and their rows in kit's error table.
+//!
+//! Use cases return [`VideoError`]; it becomes an [`AppError`] in one place (the `From` below), and
+//! has no `Display`, so a resolver can only `?` it through that conversion
+//! ([`kit::graphql_error!`]): no failure leaves without its code.
 
+use kit::error::Cause;
 use kit::{AppError, ErrorCode};
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug)]
 pub enum VideoError {
-    #[error("invalid video: {0}")]
     Invalid(&'static str),
-    #[error("no such video")]
     NotFound,
-    #[error("the upload was registered with other content")]
     UploadConflict,
-    #[error("only the uploader may do this")]
+    /// Only the uploader may do this.
     NotOwner,
+    /// Redis or Kafka did not answer; the client may retry.
+    Unavailable,
+    /// A failure kit already coded (page arguments, rate limits).
+    Coded(AppError),
+    /// A dependency failed unexpectedly (MySQL, JSON encoding); logged at the response edge.
+    Internal(Cause),
 }
 
 impl From<VideoError> for AppError {
@@ -23,6 +31,29 @@ impl From<VideoError> for AppError {
             VideoError::NotOwner => {
                 AppError::with_message(ErrorCode::Forbidden, "only the uploader may do this")
             }
+            VideoError::Unavailable => AppError::new(ErrorCode::Unavailable),
+            VideoError::Coded(err) => err,
+            VideoError::Internal(cause) => AppError::internal(cause),
         }
+    }
+}
+
+kit::graphql_error!(VideoError);
+
+impl From<AppError> for VideoError {
+    fn from(err: AppError) -> Self {
+        VideoError::Coded(err)
+    }
+}
+
+impl From<sqlx::Error> for VideoError {
+    fn from(err: sqlx::Error) -> Self {
+        VideoError::Internal(err.into())
+    }
+}
+
+impl From<serde_json::Error> for VideoError {
+    fn from(err: serde_json::Error) -> Self {
+        VideoError::Internal(err.into())
     }
 }

@@ -1,28 +1,28 @@
 //! The video subgraph: videos, the feed, uploader lists, the popular ranking and visit counts.
 //!
-//! Map: [`config`], [`domain`] (registration rules, event types), [`store`] (sqlx functions),
-//! [`catalog`] (use cases), [`ranking`] (the Redis sorted set behind `popular`), [`visits`] (the
-//! visit consumer), [`covers`] (ffmpeg cover extraction off the request path), [`schema`] (GraphQL,
-//! federation v2), [`error`], [`metrics`]. [`run`] serves on a listener until `shutdown`, with its
+//! Map (the shape every service has): [`schema`] (GraphQL, federation v2; the edge) is thin over
+//! [`usecases`] (registration, deletion, the lists, visits), which use [`domain`] (registration
+//! rules, event types; no I/O), [`store`] (sqlx functions) and [`adapters`] (the Redis ranking
+//! behind `popular`, ffmpeg cover extraction off the request path). Also [`consumers`] (the visit
+//! consumer), [`error`], [`config`], [`metrics`]. [`run`] serves on a listener until `shutdown`, with its
 //! background tasks: the outbox relay, the visit consumer, the ranking check and the cover worker.
 
-pub mod catalog;
+pub mod adapters;
 pub mod config;
-pub mod covers;
+pub mod consumers;
 pub mod domain;
 pub mod error;
 pub mod metrics;
-pub mod ranking;
 pub mod schema;
 pub mod store;
-pub mod visits;
+pub mod usecases;
 
 use std::future::Future;
 use std::time::Duration;
 
-use crate::catalog::Catalog;
+use crate::adapters::ranking::Ranking;
 use crate::config::Config;
-use crate::ranking::Ranking;
+use crate::usecases::Catalog;
 
 /// Migrations embedded in the binary.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -43,10 +43,10 @@ pub async fn run(
         config.popular.cache_ttl_secs,
     );
     let producer = kit::kafka::Producer::new(&config.kafka)?;
-    let presigner = kit::s3::Presigner::new(&config.s3).map_err(anyhow::Error::msg)?;
-    let urls = kit::s3::ObjectUrls::new(&config.urls, &config.s3).map_err(anyhow::Error::msg)?;
+    let presigner = kit::s3::Presigner::new(&config.s3)?;
+    let urls = kit::s3::ObjectUrls::new(&config.urls, &config.s3)?;
     let relay = kit::outbox::Relay::new(pool.clone(), producer.clone());
-    let (covers, cover_rx) = covers::queue();
+    let (covers, cover_rx) = adapters::covers::queue();
     let catalog = Catalog {
         pool: pool.clone(),
         ranking: ranking.clone(),
@@ -59,7 +59,7 @@ pub async fn run(
         visit_limit: config.visit_limit.per_viewer,
     };
     check_ranking(&catalog, config.popular.capacity).await;
-    covers::sweep(&pool, &covers).await;
+    adapters::covers::sweep(&pool, &covers).await;
 
     let stop = kit::server::Stop::new();
     tokio::spawn(relay.run(stop.wait()));
@@ -68,7 +68,7 @@ pub async fn run(
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(config.cover.timeout_secs))
         .build()?;
-    let worker = covers::CoverWorker {
+    let worker = adapters::covers::CoverWorker {
         cfg: config.cover.clone(),
         pool: pool.clone(),
         ranking,
@@ -79,11 +79,11 @@ pub async fn run(
     };
     let default_key = config.cover.default_key.clone();
     tokio::spawn(async move {
-        covers::ensure_default(&http, &presigner, &default_key).await;
+        adapters::covers::ensure_default(&http, &presigner, &default_key).await;
         worker.run(cover_rx).await;
     });
 
-    let callers = config.auth.verifier()?;
+    let callers = kit::caller::CallerVerifier::new(&config.auth.callers)?;
     let schema = schema::build(
         catalog,
         urls,
@@ -135,16 +135,14 @@ async fn consume_visits(config: Config, catalog: Catalog, stop: impl Future<Outp
         kit::kafka::TopicSpec::new(&config.topics.visits, config.topics.visits_partitions),
         kit::kafka::TopicSpec::new(&config.topics.events, config.topics.events_partitions),
     ];
-    let spec = kit::kafka::ConsumerSpec {
-        brokers: config.kafka.brokers.clone(),
-        group: config.visits.group.clone(),
-        topics: vec![config.topics.visits.clone()],
-        max_batch: config.visits.max_batch,
-        max_wait: Duration::from_millis(config.visits.max_wait_ms),
-    };
+    let spec = kit::kafka::ConsumerSpec::from_config(
+        &config.kafka,
+        &config.visits,
+        vec![config.topics.visits.clone()],
+    );
     let handler = |batch: Vec<kit::kafka::Record>| {
         let catalog = catalog.clone();
-        async move { visits::handle(&catalog, &batch).await }
+        async move { consumers::handle(&catalog, &batch).await }
     };
     kit::kafka::serve_consumer(spec, topics, handler, stop).await;
 }
@@ -154,12 +152,12 @@ async fn background(config: Config, catalog: Catalog, stop: impl Future<Output =
     tokio::pin!(stop);
     let retention = Duration::from_secs(config.visits.dedupe_retention_hours * 3600);
     let mut check = tokio::time::interval(Duration::from_secs(config.popular.check_secs.max(1)));
-    let mut prune = tokio::time::interval(visits::PRUNE_EVERY);
+    let mut prune = tokio::time::interval(consumers::PRUNE_EVERY);
     loop {
         tokio::select! {
             _ = &mut stop => return,
             _ = check.tick() => check_ranking(&catalog, config.popular.capacity).await,
-            _ = prune.tick() => visits::prune(&catalog.pool, retention).await,
+            _ = prune.tick() => consumers::prune(&catalog.pool, retention).await,
         }
     }
 }

@@ -12,11 +12,11 @@ use crate::AppState;
 use crate::domain::checksum::{ALGORITHMS, Expected};
 use crate::domain::kind::Kind;
 use crate::domain::metadata;
-use crate::engine::NewUpload;
-use crate::engine::concat::{Final, partial_ids};
-use crate::engine::write::{Append, Written};
 use crate::error::UploadError;
 use crate::store::sessions::{PARTIAL, PLAIN};
+use crate::usecases::NewUpload;
+use crate::usecases::concat::{Final, partial_ids};
+use crate::usecases::write::{Append, Written};
 
 type Answer = Result<Response, UploadError>;
 

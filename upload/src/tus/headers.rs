@@ -4,9 +4,9 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDateTime;
 
-use crate::engine::concat::concat_header;
 use crate::error::UploadError;
 use crate::store::sessions::Session;
+use crate::usecases::concat::concat_header;
 
 pub const VERSION: &str = "1.0.0";
 /// Exactly what is implemented.
@@ -93,6 +93,7 @@ pub fn state_headers(s: &Session, with_metadata: bool) -> Vec<(&'static str, Str
 
 impl IntoResponse for UploadError {
     fn into_response(self) -> Response {
+        self.log();
         let mut headers = vec![("content-type", "text/plain; charset=utf-8".to_owned())];
         if let Some(secs) = self.retry_after {
             headers.push(("retry-after", secs.to_string()));

@@ -9,12 +9,16 @@ use base64::engine::general_purpose::STANDARD;
 use kit::caller::Caller;
 use kit::token::TokenKeys;
 use reqwest::{Client, Response};
-use secrecy::SecretString;
 use serde_json::{Value, json};
-use testkit::service::{Running, start, start_on};
+use testkit::service::{Running, serve};
 
 pub const TUS: (&str, &str) = ("Tus-Resumable", "1.0.0");
 pub const MIB: usize = 1024 * 1024;
+
+/// Where the local servers are; databases named `clipfed_test_up_<service>_...`.
+fn servers() -> kit::config::LocalServers {
+    testkit::local_servers("clipfed_test_up")
+}
 
 /// The video subgraph on its own database and topics.
 pub async fn video() -> Running {
@@ -25,73 +29,31 @@ pub async fn video() -> Running {
 pub async fn video_on(listener: tokio::net::TcpListener) -> Running {
     testkit::require_kafka();
     testkit::require_redis();
-    let mut c: video::config::Config =
-        kit::config::load_from(video::config::DEFAULTS, None, Vec::new()).unwrap();
-    c.db.url = SecretString::from(testkit::mysql_url());
-    let db = testkit::ScratchDatabase::new("clipfed_test_upvideo");
-    c.db.database = db.name().to_owned();
-    c.redis.url = SecretString::from(testkit::redis_url());
-    c.kafka.brokers = testkit::kafka_brokers();
-    c.topics.visits = testkit::unique("test_upload_visits");
-    c.topics.events = testkit::unique("test_upload_vevents");
-    c.topics.visits_partitions = 1;
-    c.topics.events_partitions = 1;
-    c.visits.group = testkit::unique("test_upload_group");
-    c.s3.endpoint = testkit::s3_endpoint();
+    let mut c = video::config::local(&servers()).unwrap();
     // Covers are not under test here.
     c.cover.ffmpeg = "/nonexistent/ffmpeg".into();
-    start_on(listener, |l, rx| async move {
-        video::run(c, l, async move {
-            let _ = rx.await;
-        })
-        .await
-        .expect("video service ran");
-    })
-    .await
-    .owning(db)
+    let database = c.db.database.clone();
+    serve(Some(listener), c, &database, video::run).await
 }
 
 /// The user subgraph on its own database.
 pub async fn user() -> Running {
-    let mut c: user::config::Config =
-        kit::config::load_from(user::config::DEFAULTS, None, Vec::new()).unwrap();
-    c.db.url = SecretString::from(testkit::mysql_url());
-    let db = testkit::ScratchDatabase::new("clipfed_test_upuser");
-    c.db.database = db.name().to_owned();
-    c.redis.url = SecretString::from(testkit::redis_url());
-    c.s3.endpoint = testkit::s3_endpoint();
-    c.kafka.brokers = testkit::kafka_brokers();
-    c.topics.events = testkit::unique("test_upload_uevents");
-    c.topics.events_partitions = 1;
-    c.password.memory_kib = 1024;
-    c.password.iterations = 1;
-    start(|l, rx| async move {
-        user::run(c, l, async move {
-            let _ = rx.await;
-        })
-        .await
-        .expect("user service ran");
-    })
-    .await
-    .owning(db)
+    let c = user::config::local(&servers()).unwrap();
+    let database = c.db.database.clone();
+    serve(None, c, &database, user::run).await
 }
 
 /// A test configuration of the upload service recording into `video` (and `user`).
 pub fn config(video: &Running, user: Option<&Running>) -> upload::config::Config {
     testkit::require_mysql();
     testkit::require_s3();
-    let mut c: upload::config::Config =
-        kit::config::load_from(upload::config::DEFAULTS, None, Vec::new()).unwrap();
-    c.http.listen = "127.0.0.1:0".into();
-    c.db.url = SecretString::from(testkit::mysql_url());
-    c.db.database = testkit::unique("clipfed_test_upload");
-    c.s3.endpoint = testkit::s3_endpoint();
-    c.limits.part_size = 5 * MIB as u64;
-    c.register.video_url = format!("{}/graphql", video.base);
-    c.register.user_url = user.map_or_else(
+    let user_url = user.map_or_else(
         || "http://127.0.0.1:9/graphql".into(),
         |u| format!("{}/graphql", u.base),
     );
+    let mut c =
+        upload::config::local(&servers(), format!("{}/graphql", video.base), user_url).unwrap();
+    c.limits.part_size = 5 * MIB as u64;
     c.register.retry_secs = 3;
     c
 }
@@ -120,16 +82,8 @@ impl Stack {
         let mut c = config(&video, user.as_ref());
         tune(&mut c);
         let config = c.clone();
-        let db = testkit::ScratchDatabase::adopt(c.db.database.clone());
-        let upload = start(|l, rx| async move {
-            upload::run(c, l, async move {
-                let _ = rx.await;
-            })
-            .await
-            .expect("upload service ran");
-        })
-        .await
-        .owning(db);
+        let database = c.db.database.clone();
+        let upload = serve(None, c, &database, upload::run).await;
         Self {
             keys: testkit::signed::dev_tokens(3600),
             upload,

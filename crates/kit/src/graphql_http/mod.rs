@@ -41,6 +41,17 @@ pub type RequestHook = Arc<
         + Sync,
 >;
 
+/// The hook of a subgraph port: attaches the verified [`crate::caller::Caller`] and
+/// [`crate::caller::ClientAddr`] of a vouched request
+/// ([`crate::caller::CallerVerifier::vouched`]) and refuses any other.
+pub fn vouched_hook(verifier: &crate::caller::CallerVerifier) -> RequestHook {
+    let verifier = verifier.clone();
+    Arc::new(move |parts, request| {
+        let (caller, client) = verifier.vouched(&parts.headers)?;
+        Ok(request.data(caller).data(client))
+    })
+}
+
 struct Endpoint<E> {
     executor: E,
     hook: Option<RequestHook>,
@@ -93,13 +104,19 @@ pub async fn serve_subgraph_with<E: Executor>(
     let routes = router(
         "/graphql",
         executor,
-        Some(callers.graphql_hook()),
+        Some(vouched_hook(callers)),
         http.body_limit,
     )
     .merge(extra);
-    let app = crate::server::app(routes, checks, http.body_limits());
+    let app = crate::server::app(routes, checks, crate::server::BodyLimits::from_config(http));
     tracing::info!(server.address = %listener.local_addr()?, service.name = name, "subgraph listening");
-    crate::server::serve(listener, app, shutdown, http.timeouts()).await
+    crate::server::serve(
+        listener,
+        app,
+        shutdown,
+        crate::server::Timeouts::from_config(http),
+    )
+    .await
 }
 
 /// A subgraph schema's SDL as the router composes it: federation v2, with `@composeDirective`.

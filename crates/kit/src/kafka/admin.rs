@@ -45,14 +45,3 @@ pub async fn ensure_topics(brokers: &str, topics: &[TopicSpec]) -> Result<(), Ka
     }
     Ok(())
 }
-
-/// Whether a broker at `brokers` answers a metadata request within `timeout` (blocking).
-pub fn broker_ready(brokers: &str, timeout: Duration) -> bool {
-    use rdkafka::consumer::{BaseConsumer, Consumer};
-    let Ok(consumer) = client_config(brokers).create::<BaseConsumer>() else {
-        return false;
-    };
-    consumer
-        .fetch_metadata(None, timeout)
-        .is_ok_and(|m| !m.brokers().is_empty())
-}

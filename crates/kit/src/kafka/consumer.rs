@@ -64,6 +64,23 @@ pub struct ConsumerSpec {
     pub max_wait: Duration,
 }
 
+impl ConsumerSpec {
+    /// The group of `consumer` reading `topics` from `kafka`'s brokers.
+    pub fn from_config(
+        kafka: &crate::config::KafkaConfig,
+        consumer: &crate::config::ConsumerConfig,
+        topics: Vec<String>,
+    ) -> Self {
+        Self {
+            brokers: kafka.brokers.clone(),
+            group: consumer.group.clone(),
+            topics,
+            max_batch: consumer.max_batch,
+            max_wait: Duration::from_millis(consumer.max_wait_ms),
+        }
+    }
+}
+
 /// Runs the consumer until `shutdown` resolves. `handler` receives non-empty batches in offset order
 /// per partition and must be idempotent: a batch is redelivered if it fails or the process dies
 /// before the commit. Only set-up failures (bad config, subscription) end it with an error; receive

@@ -9,7 +9,11 @@ mod consumer;
 mod lag;
 mod producer;
 
-pub use admin::{TopicSpec, broker_ready, ensure_topics};
+pub use admin::{TopicSpec, ensure_topics};
+
+/// Partitions of an announcement topic (`user.events`, `video.events`) that a consumer creates
+/// before its producer did: the producers' default `events_partitions`.
+pub const EVENT_TOPIC_PARTITIONS: i32 = 3;
 pub use consumer::{ConsumerSpec, Record, run_consumer};
 pub use lag::{PartitionLag, measure_lag};
 pub use producer::Producer;

@@ -34,14 +34,21 @@ pub struct S3Config {
     pub secret_key: SecretString,
 }
 
+/// An S3 section that cannot work: the message names the key to fix.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct S3ConfigError(String);
+
 /// The secret of the local s3s-fs (`clipfed up`); production refuses it.
 pub const LOCAL_SECRET: &str = "clipfed-local-secret";
 
 impl S3Config {
     /// In production, refuses the local stack's secret (production must bring its own).
-    pub fn check(&self, production: bool) -> Result<(), String> {
+    pub fn check(&self, production: bool) -> Result<(), S3ConfigError> {
         if production && self.secret_key.expose_secret() == LOCAL_SECRET {
-            return Err("s3.secret_key is the local s3s-fs key; set CLIPFED_S3__SECRET_KEY".into());
+            return Err(S3ConfigError(
+                "s3.secret_key is the local s3s-fs key; set CLIPFED_S3__SECRET_KEY".into(),
+            ));
         }
         Ok(())
     }
@@ -69,15 +76,19 @@ impl std::fmt::Debug for Presigner {
 
 impl Presigner {
     /// Checks the endpoint (`http(s)://host[:port]`, nothing after it) and keeps the config.
-    pub fn new(config: &S3Config) -> Result<Self, String> {
+    pub fn new(config: &S3Config) -> Result<Self, S3ConfigError> {
         let endpoint = config.endpoint.trim_end_matches('/');
         let host = endpoint
             .strip_prefix("http://")
             .or_else(|| endpoint.strip_prefix("https://"))
             .filter(|h| !h.is_empty() && !h.contains('/'))
-            .ok_or_else(|| format!("s3 endpoint {endpoint:?} must be http(s)://host[:port]"))?;
+            .ok_or_else(|| {
+                S3ConfigError(format!(
+                    "s3 endpoint {endpoint:?} must be http(s)://host[:port]"
+                ))
+            })?;
         if config.bucket.is_empty() || config.access_key.is_empty() {
-            return Err("s3 bucket and access_key must be set".into());
+            return Err(S3ConfigError("s3 bucket and access_key must be set".into()));
         }
         Ok(Self {
             scheme_host: endpoint.to_owned(),

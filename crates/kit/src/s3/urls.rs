@@ -40,7 +40,7 @@ pub enum ObjectUrls {
 }
 
 impl ObjectUrls {
-    pub fn new(cfg: &UrlConfig, s3: &S3Config) -> Result<Self, String> {
+    pub fn new(cfg: &UrlConfig, s3: &S3Config) -> Result<Self, super::S3ConfigError> {
         Ok(match cfg.mode {
             UrlMode::Public => ObjectUrls::Public {
                 base_url: cfg.base_url.clone(),

@@ -178,6 +178,7 @@ pub fn render() -> String {
 }
 
 /// The `/metrics` handler.
+#[cfg(feature = "server")]
 pub async fn handler() -> impl axum::response::IntoResponse {
     (
         [(

@@ -5,6 +5,7 @@
 //! (`http.request.method`, `messaging.destination.name`, `error.message`), never interpolated.
 
 pub mod metrics;
+#[cfg(feature = "server")]
 pub mod middleware;
 pub mod names;
 pub mod propagation;

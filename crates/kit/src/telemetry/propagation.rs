@@ -6,6 +6,7 @@
 
 use opentelemetry::Context;
 use opentelemetry::propagation::{Extractor, Injector};
+#[cfg(feature = "kafka")]
 use rdkafka::message::{Headers, OwnedHeaders};
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
@@ -53,6 +54,7 @@ pub struct KafkaHeaders(Vec<(String, String)>);
 
 impl KafkaHeaders {
     /// Collects the UTF-8 headers of a message.
+    #[cfg(feature = "kafka")]
     pub fn from_headers<H: Headers>(headers: Option<&H>) -> Self {
         let pairs = headers
             .map(|h| {
@@ -95,6 +97,7 @@ impl Injector for KafkaInjector {
 }
 
 /// Adds the current span's context to outgoing Kafka headers.
+#[cfg(feature = "kafka")]
 pub fn inject_kafka(mut headers: OwnedHeaders) -> OwnedHeaders {
     let cx = tracing::Span::current().context();
     let mut injector = KafkaInjector(Vec::new());

@@ -251,7 +251,7 @@ async fn a_service_port_runs_only_what_the_router_or_a_service_signed() {
     };
     let key = signer(ROUTER, "k");
     let verifier = CallerVerifier::trusting(&[&key]);
-    let server = spawn_graphql(Some(verifier.graphql_hook())).await;
+    let server = spawn_graphql(Some(kit::graphql_http::vouched_hook(&verifier))).await;
     let ttl = std::time::Duration::from_secs(60);
     let ask = async |headers: Vec<(&'static str, String)>| -> Value {
         let mut req = client()

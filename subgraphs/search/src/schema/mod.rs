@@ -5,21 +5,21 @@ mod query;
 mod types;
 
 use async_graphql::{EmptyMutation, EmptySubscription, Schema};
-use sqlx::MySqlPool;
 
-use crate::images::Images;
-pub use query::{Query, filter};
+use crate::usecases::images::Images;
+use crate::usecases::keywords::Keywords;
+pub use query::Query;
 
 /// The search subgraph's schema.
 pub type SearchSchema = Schema<Query, EmptyMutation, EmptySubscription>;
 
 /// Builds the schema with its shared data.
-pub fn build(pool: MySqlPool, images: Images) -> SearchSchema {
+pub fn build(keywords: Keywords, images: Images) -> SearchSchema {
     Schema::build(Query, EmptyMutation, EmptySubscription)
         .enable_federation()
         .limit_depth(8)
         .limit_complexity(300)
-        .data(pool)
+        .data(keywords)
         .data(images)
         .finish()
 }

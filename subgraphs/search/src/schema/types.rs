@@ -2,10 +2,10 @@
 //! through the video subgraph.
 
 use async_graphql::{Context, ID, Object, Result, SimpleObject};
-use sqlx::MySqlPool;
 
-use crate::images::Found;
-use crate::store::query::{self, Filter};
+use crate::store::query::Filter;
+use crate::usecases::images::Found;
+use crate::usecases::keywords::Keywords;
 
 /// A video, by reference: the video subgraph owns every other field.
 #[derive(SimpleObject)]
@@ -34,9 +34,7 @@ impl VideoSearchPage {
 
     /// Every video matching all the conditions, not just this page (counted when asked).
     async fn total(&self, ctx: &Context<'_>) -> Result<i32> {
-        let n = query::total(ctx.data_unchecked::<MySqlPool>(), &self.filter)
-            .await
-            .map_err(kit::AppError::internal)?;
+        let n = ctx.data_unchecked::<Keywords>().total(&self.filter).await?;
         Ok(i32::try_from(n).unwrap_or(i32::MAX))
     }
 }

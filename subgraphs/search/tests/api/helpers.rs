@@ -1,36 +1,25 @@
-//! `spawn_app`: the search service with its own database, topics, consumer group and Milvus
-//! collection on a free port; GraphQL with the signed caller header the router would send; the
-//! image routes with a user access token; events published as the video and user services do;
-//! generated test images.
-
-use std::time::Duration;
+//! `spawn_app`: the search service on testkit's harness (its own database, topics, consumer group
+//! and Milvus collection on a free port; GraphQL signed as the router would), plus the image routes
+//! with a user access token, events published as the video and user services do, and generated
+//! test images.
 
 use kit::caller::Caller;
-use secrecy::SecretString;
 use serde_json::{Value, json};
-use testkit::signed::Signer;
-use tokio::sync::oneshot;
 
 pub use testkit::eventually;
 pub use testkit::pictures::{jpeg, picture, png};
 
+/// The harness, with the search operations on top (`Deref` gives its fields and GraphQL calls).
 pub struct TestApp {
-    pub base: String,
-    pub config: search::config::Config,
-    /// Drops the database when the test ends, passed or failed.
-    _db: testkit::ScratchDatabase,
-    pub signer: Signer,
+    app: testkit::app::App<search::config::Config>,
     tokens: kit::token::TokenKeys,
     producer: kit::kafka::Producer,
-    stop: Option<oneshot::Sender<()>>,
-    pub client: reqwest::Client,
 }
 
-impl Drop for TestApp {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
+impl std::ops::Deref for TestApp {
+    type Target = testkit::app::App<search::config::Config>;
+    fn deref(&self) -> &Self::Target {
+        &self.app
     }
 }
 
@@ -40,26 +29,8 @@ pub fn test_config() -> search::config::Config {
     testkit::require_kafka();
     testkit::require_s3();
     testkit::require_milvus();
-    let mut config: search::config::Config = kit::config::load_with(
-        search::config::DEFAULTS,
-        &[(
-            "CLIPFED_EMBEDDER__MODEL_PATH",
-            testkit::embed_model().to_str().unwrap(),
-        )],
-    );
-    config.http.listen = "127.0.0.1:0".into();
-    config.db.url = SecretString::from(testkit::mysql_url());
-    config.db.database = testkit::unique("clipfed_test_search");
-    config.kafka.brokers = testkit::kafka_brokers();
-    config.topics.videos = testkit::unique("test_search_videos");
-    config.topics.users = testkit::unique("test_search_users");
-    config.indexer.group = testkit::unique("test_search_indexer");
-    config.indexer.max_wait_ms = 50;
-    config.milvus.uri = testkit::milvus_uri();
-    config.milvus.collection = testkit::unique("test_images");
-    config.s3.endpoint = testkit::s3_endpoint();
-    config.urls.base_url = format!("{}/clipfed", testkit::s3_endpoint());
-    config
+    testkit::embed_model();
+    search::config::local(&testkit::local_servers("clipfed_test")).unwrap()
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -67,51 +38,16 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_with(config: search::config::Config) -> TestApp {
-    let kept = config.clone();
-    let db = testkit::ScratchDatabase::adopt(config.db.database.clone());
-    let signer = Signer::new();
-    let tokens = testkit::signed::dev_tokens(3600);
     let producer = kit::kafka::Producer::new(&config.kafka).unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let (tx, rx) = oneshot::channel::<()>();
-    tokio::spawn(async move {
-        search::run(config, listener, async move {
-            let _ = rx.await;
-        })
-        .await
-        .expect("search service ran");
-    });
-    let app = TestApp {
-        base,
-        config: kept,
-        _db: db,
-        signer,
-        tokens,
+    let database = config.db.database.clone();
+    TestApp {
+        app: testkit::app::App::start(config, &database, search::run).await,
+        tokens: testkit::signed::dev_tokens(3600),
         producer,
-        stop: Some(tx),
-        client: reqwest::Client::builder()
-            .timeout(Duration::from_secs(120))
-            .build()
-            .unwrap(),
-    };
-    testkit::wait_ready(&format!("{}/readyz", app.base)).await;
-    app
+    }
 }
 
 impl TestApp {
-    /// Runs `query` anonymously (as the router forwards a visitor: only the client address signed).
-    pub async fn gql(&self, query: &str, variables: Value) -> Value {
-        self.gql_as(&Caller::Anonymous, query, variables).await
-    }
-
-    pub async fn gql_as(&self, caller: &Caller, query: &str, variables: Value) -> Value {
-        let url = format!("{}/graphql", self.base);
-        self.signer
-            .graphql(&url, caller, None, query, variables)
-            .await
-    }
-
     /// A valid access token of `user`.
     pub fn token(&self, user: i64) -> String {
         self.tokens.issue(user, 1, 1, testkit::unix_now()).access

@@ -21,9 +21,8 @@ impl Mutation {
         action_type: i32,
     ) -> Result<bool> {
         let user = caller(ctx).require_user()?;
-        let action = LikeAction::from_code(action_type).map_err(kit::AppError::from)?;
-        let target = Target::from_pair(id_opt(&video_id)?, id_opt(&comment_id)?)
-            .map_err(kit::AppError::from)?;
+        let action = LikeAction::from_code(action_type)?;
+        let target = Target::from_pair(id_opt(&video_id)?, id_opt(&comment_id)?)?;
         ctx.data_unchecked::<Social>()
             .like(user, target, action)
             .await?;
@@ -39,8 +38,7 @@ impl Mutation {
         content: String,
     ) -> Result<Comment> {
         let user = caller(ctx).require_user()?;
-        let target = Target::from_pair(id_opt(&video_id)?, id_opt(&comment_id)?)
-            .map_err(kit::AppError::from)?;
+        let target = Target::from_pair(id_opt(&video_id)?, id_opt(&comment_id)?)?;
         let row = ctx
             .data_unchecked::<Social>()
             .comment(user, target, &content)
@@ -72,7 +70,7 @@ impl Mutation {
         action_type: i32,
     ) -> Result<bool> {
         let user = caller(ctx).require_user()?;
-        let action = RelationAction::from_code(action_type).map_err(kit::AppError::from)?;
+        let action = RelationAction::from_code(action_type)?;
         let to = kit::id::parse(&to_user_id)?;
         ctx.data_unchecked::<Social>()
             .relation(user, to, action)

@@ -24,8 +24,7 @@ impl Query {
         page_num: Option<i32>,
         page_size: Option<i32>,
     ) -> Result<CommentPage> {
-        let target = Target::from_pair(id_opt(&video_id)?, id_opt(&comment_id)?)
-            .map_err(kit::AppError::from)?;
+        let target = Target::from_pair(id_opt(&video_id)?, id_opt(&comment_id)?)?;
         let of = ctx.data_unchecked::<Social>().comment_list(target).await?;
         CommentPage::load(of, page_num, page_size)
     }

@@ -2,10 +2,9 @@
 //! groups of friends with their messages. Messages are rows only (no event: nothing counts them);
 //! live delivery to open connections is the WebSocket layer's ([`crate::chat`]).
 
-use kit::AppError;
 use kit::page::Page;
 
-use super::{Social, db, now};
+use super::{Social, now};
 use crate::domain::actions::comment_content;
 use crate::error::SocialError;
 use crate::store::chat::{self, GroupMessageRow, GroupRow, MessageRow};
@@ -15,7 +14,7 @@ use crate::store::follows;
 pub const MAX_GROUP_NAME: usize = 64;
 
 impl Social {
-    fn chat_text(&self, raw: &str) -> Result<String, AppError> {
+    fn chat_text(&self, raw: &str) -> Result<String, SocialError> {
         Ok(comment_content(raw, self.chat.max_chars)?)
     }
 
@@ -26,16 +25,14 @@ impl Social {
         from: i64,
         to: i64,
         content: &str,
-    ) -> Result<MessageRow, AppError> {
+    ) -> Result<MessageRow, SocialError> {
         if from == to {
-            return Err(SocialError::Invalid("you cannot message yourself").into());
+            return Err(SocialError::Invalid("you cannot message yourself"));
         }
         let content = self.chat_text(content)?;
-        let friends = follows::friends_among(&self.pool, from, &[to])
-            .await
-            .map_err(db)?;
+        let friends = follows::friends_among(&self.pool, from, &[to]).await?;
         if friends.is_empty() {
-            return Err(SocialError::NotFriends.into());
+            return Err(SocialError::NotFriends);
         }
         let row = MessageRow {
             id: kit::id::next_id(),
@@ -44,7 +41,7 @@ impl Social {
             content,
             created_at: now(),
         };
-        chat::insert_message(&self.pool, &row).await.map_err(db)?;
+        chat::insert_message(&self.pool, &row).await?;
         crate::metrics::action("chat_private");
         Ok(row)
     }
@@ -56,22 +53,22 @@ impl Social {
         viewer: i64,
         peer: i64,
         page: Page,
-    ) -> Result<(Vec<MessageRow>, i64), AppError> {
+    ) -> Result<(Vec<MessageRow>, i64), SocialError> {
         if viewer == peer {
-            return Err(SocialError::Invalid("there is no conversation with yourself").into());
+            return Err(SocialError::Invalid(
+                "there is no conversation with yourself",
+            ));
         }
-        let found = chat::history(&self.pool, viewer, peer, page.limit(), page.offset())
-            .await
-            .map_err(db)?;
-        chat::mark_read(&self.pool, viewer, peer, now())
-            .await
-            .map_err(db)?;
+        let found = chat::history(&self.pool, viewer, peer, page.limit(), page.offset()).await?;
+        chat::mark_read(&self.pool, viewer, peer, now()).await?;
         Ok(found)
     }
 
     /// Unread private messages of `viewer` per sender, in sender order.
-    pub async fn unread(&self, viewer: i64) -> Result<Vec<(i64, i64)>, AppError> {
-        chat::unread(&self.pool, viewer).await.map_err(db)
+    pub async fn unread(&self, viewer: i64) -> Result<Vec<(i64, i64)>, SocialError> {
+        chat::unread(&self.pool, viewer)
+            .await
+            .map_err(SocialError::from)
     }
 
     /// Creates a group owned by `owner` with `members`, each of whom must be the owner's friend.
@@ -82,28 +79,25 @@ impl Social {
         owner: i64,
         name: &str,
         members: &[i64],
-    ) -> Result<(GroupRow, Vec<i64>), AppError> {
+    ) -> Result<(GroupRow, Vec<i64>), SocialError> {
         let name = name.trim();
         if name.is_empty() || name.chars().count() > MAX_GROUP_NAME {
-            return Err(SocialError::Invalid("name must have 1 to 64 characters").into());
+            return Err(SocialError::Invalid("name must have 1 to 64 characters"));
         }
         if name.chars().any(char::is_control) {
-            return Err(SocialError::Invalid("name must not contain control characters").into());
+            return Err(SocialError::Invalid(
+                "name must not contain control characters",
+            ));
         }
         let mut others: Vec<i64> = members.iter().copied().filter(|m| *m != owner).collect();
         others.sort_unstable();
         others.dedup();
         if others.len() + 1 > self.chat.max_group_members {
-            return Err(SocialError::Invalid("too many members for one group").into());
+            return Err(SocialError::Invalid("too many members for one group"));
         }
-        let friends = follows::friends_among(&self.pool, owner, &others)
-            .await
-            .map_err(db)?;
+        let friends = follows::friends_among(&self.pool, owner, &others).await?;
         if friends.len() != others.len() {
-            return Err(AppError::with_message(
-                kit::ErrorCode::NotFriends,
-                "every member must be a friend of the group's creator",
-            ));
+            return Err(SocialError::MembersNotFriends);
         }
         let group = GroupRow {
             id: kit::id::next_id(),
@@ -114,28 +108,28 @@ impl Social {
         let mut all = others;
         all.push(owner);
         all.sort_unstable();
-        chat::create_group(&self.pool, &group, &all)
-            .await
-            .map_err(db)?;
+        chat::create_group(&self.pool, &group, &all).await?;
         crate::metrics::action("chat_group_create");
         Ok((group, all))
     }
 
     /// The groups `viewer` belongs to, newest first.
-    pub async fn groups_of(&self, viewer: i64) -> Result<Vec<GroupRow>, AppError> {
-        chat::groups_of(&self.pool, viewer).await.map_err(db)
+    pub async fn groups_of(&self, viewer: i64) -> Result<Vec<GroupRow>, SocialError> {
+        chat::groups_of(&self.pool, viewer)
+            .await
+            .map_err(SocialError::from)
     }
 
     /// The members of `group`, checked to include `viewer`. A group always has its owner as a
     /// member (both are written in one transaction and nobody leaves), so no members means no group.
-    async fn members_for(&self, viewer: i64, group: i64) -> Result<Vec<i64>, AppError> {
-        let members = chat::members(&self.pool, group).await.map_err(db)?;
+    async fn members_for(&self, viewer: i64, group: i64) -> Result<Vec<i64>, SocialError> {
+        let members = chat::members(&self.pool, group).await?;
         if members.contains(&viewer) {
             Ok(members)
         } else if members.is_empty() {
-            Err(SocialError::GroupNotFound.into())
+            Err(SocialError::GroupNotFound)
         } else {
-            Err(SocialError::NotGroupMember.into())
+            Err(SocialError::NotGroupMember)
         }
     }
 
@@ -146,7 +140,7 @@ impl Social {
         from: i64,
         group: i64,
         content: &str,
-    ) -> Result<(GroupMessageRow, Vec<i64>), AppError> {
+    ) -> Result<(GroupMessageRow, Vec<i64>), SocialError> {
         let content = self.chat_text(content)?;
         let members = self.members_for(from, group).await?;
         let row = GroupMessageRow {
@@ -156,9 +150,7 @@ impl Social {
             content,
             created_at: now(),
         };
-        chat::insert_group_message(&self.pool, &row)
-            .await
-            .map_err(db)?;
+        chat::insert_group_message(&self.pool, &row).await?;
         crate::metrics::action("chat_group");
         Ok((row, members))
     }
@@ -169,10 +161,10 @@ impl Social {
         viewer: i64,
         group: i64,
         page: Page,
-    ) -> Result<(Vec<GroupMessageRow>, i64), AppError> {
+    ) -> Result<(Vec<GroupMessageRow>, i64), SocialError> {
         self.members_for(viewer, group).await?;
         chat::group_history(&self.pool, group, page.limit(), page.offset())
             .await
-            .map_err(db)
+            .map_err(SocialError::from)
     }
 }

@@ -3,10 +3,9 @@
 //! Deleting a comment removes its whole subtree at once, so no reply is left under a comment that
 //! lists no longer show, and every count drops by what disappeared.
 
-use kit::AppError;
 use kit::page::Page;
 
-use super::{Social, db, now};
+use super::{Social, now};
 use crate::domain::actions::{Target, comment_content};
 use crate::domain::events::InteractionEvent;
 use crate::error::SocialError;
@@ -21,16 +20,15 @@ impl Social {
         author: i64,
         target: Target,
         content: &str,
-    ) -> Result<CommentRow, AppError> {
+    ) -> Result<CommentRow, SocialError> {
         let content = comment_content(content, self.max_comment_chars)?;
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut tx = self.pool.begin().await?;
         let (video, parent) = match target {
             Target::Video(v) => (v, 0),
             Target::Comment(c) => {
                 // Held until commit: the parent cannot be deleted under the new reply.
                 let parent = comments::lock_live(&mut tx, &self.shards, c, false)
-                    .await
-                    .map_err(db)?
+                    .await?
                     .ok_or(SocialError::CommentNotFound)?;
                 (parent.video_id, c)
             }
@@ -47,9 +45,7 @@ impl Social {
             updated_at: at,
             deleted_at: None,
         };
-        comments::insert(&mut tx, &self.shards, &row)
-            .await
-            .map_err(db)?;
+        comments::insert(&mut tx, &self.shards, &row).await?;
         let event = InteractionEvent::Commented {
             id: kit::id::next_id(),
             comment_id: row.id,
@@ -71,25 +67,20 @@ impl Social {
         author: i64,
         id: i64,
         video: Option<i64>,
-    ) -> Result<(), AppError> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
+    ) -> Result<(), SocialError> {
+        let mut tx = self.pool.begin().await?;
         let row = comments::lock_live(&mut tx, &self.shards, id, true)
-            .await
-            .map_err(db)?
+            .await?
             .filter(|row| video.is_none_or(|v| v == row.video_id))
             .ok_or(SocialError::CommentNotFound)?;
         if row.author_id != author {
-            return Err(SocialError::NotAuthor.into());
+            return Err(SocialError::NotAuthor);
         }
-        let replies = comments::lock_subtree(&mut tx, &self.shards, id)
-            .await
-            .map_err(db)?;
+        let replies = comments::lock_subtree(&mut tx, &self.shards, id).await?;
         let mut removed = vec![(id, row.parent_id)];
         removed.extend(replies);
         let ids: Vec<i64> = removed.iter().map(|(id, _)| *id).collect();
-        comments::soft_delete(&mut tx, &self.shards, &ids, now())
-            .await
-            .map_err(db)?;
+        comments::soft_delete(&mut tx, &self.shards, &ids, now()).await?;
         // One event per batch keeps each Kafka message small whatever the subtree's size; the
         // counter fold adds them up like one.
         for batch in removed.chunks(comments::BATCH) {
@@ -106,14 +97,14 @@ impl Social {
     }
 
     /// Live comments among `ids`.
-    pub async fn comments_by_ids(&self, ids: &[i64]) -> Result<Vec<CommentRow>, AppError> {
+    pub async fn comments_by_ids(&self, ids: &[i64]) -> Result<Vec<CommentRow>, SocialError> {
         comments::by_ids(&self.pool, &self.shards, ids)
             .await
-            .map_err(db)
+            .map_err(SocialError::from)
     }
 
     /// The list a target names: a live video's top-level comments or a live comment's replies.
-    pub async fn comment_list(&self, target: Target) -> Result<Of, AppError> {
+    pub async fn comment_list(&self, target: Target) -> Result<Of, SocialError> {
         match target {
             Target::Video(v) => {
                 self.require_video(v).await?;
@@ -121,7 +112,7 @@ impl Social {
             }
             Target::Comment(c) => {
                 if self.comments_by_ids(&[c]).await?.is_empty() {
-                    return Err(SocialError::CommentNotFound.into());
+                    return Err(SocialError::CommentNotFound);
                 }
                 Ok(Of::Parent(c))
             }
@@ -129,15 +120,15 @@ impl Social {
     }
 
     /// One page of a list, newest first.
-    pub async fn comment_page(&self, of: Of, page: Page) -> Result<Vec<CommentRow>, AppError> {
+    pub async fn comment_page(&self, of: Of, page: Page) -> Result<Vec<CommentRow>, SocialError> {
         comments::page(&self.pool, &self.shards, of, page.limit(), page.offset())
             .await
-            .map_err(db)
+            .map_err(SocialError::from)
     }
 
-    pub async fn comment_total(&self, of: Of) -> Result<i64, AppError> {
+    pub async fn comment_total(&self, of: Of) -> Result<i64, SocialError> {
         comments::count(&self.pool, &self.shards, of)
             .await
-            .map_err(db)
+            .map_err(SocialError::from)
     }
 }

@@ -1,9 +1,8 @@
 //! Follows: follow / unfollow, the following, follower and friend lists.
 
-use kit::AppError;
 use kit::page::Page;
 
-use super::{RETRIES, Social, db, now};
+use super::{RETRIES, Social, now};
 use crate::domain::actions::RelationAction;
 use crate::domain::events::InteractionEvent;
 use crate::error::SocialError;
@@ -19,9 +18,9 @@ impl Social {
         follower: i64,
         followee: i64,
         action: RelationAction,
-    ) -> Result<(), AppError> {
+    ) -> Result<(), SocialError> {
         if follower == followee {
-            return Err(SocialError::FollowSelf.into());
+            return Err(SocialError::FollowSelf);
         }
         if action == RelationAction::Follow {
             self.require_user(followee).await?;
@@ -33,7 +32,7 @@ impl Social {
                     attempt += 1;
                     tracing::debug!(error.message = %err, attempt, "follow transaction retried");
                 }
-                Err(Retry::Again(err)) => return Err(db(err)),
+                Err(Retry::Again(err)) => return Err(err.into()),
                 Err(Retry::Fail(err)) => return Err(err),
                 Ok(()) => break,
             }
@@ -58,7 +57,7 @@ impl Social {
                 match follows::follow(&mut tx, follower, followee, now()).await {
                     Ok(()) => {}
                     Err(e) if store::is_duplicate(&e) => {
-                        return Err(Retry::Fail(SocialError::AlreadyFollowing.into()));
+                        return Err(Retry::Fail(SocialError::AlreadyFollowing));
                     }
                     Err(e) => return Err(e.into()),
                 }
@@ -70,7 +69,7 @@ impl Social {
             }
             RelationAction::Unfollow => {
                 if !follows::unfollow(&mut tx, follower, followee).await? {
-                    return Err(Retry::Fail(SocialError::NotFollowing.into()));
+                    return Err(Retry::Fail(SocialError::NotFollowing));
                 }
                 InteractionEvent::Unfollowed {
                     id,
@@ -86,28 +85,34 @@ impl Social {
     }
 
     /// Which of `users` `viewer` follows.
-    pub async fn followed_among(&self, viewer: i64, users: &[i64]) -> Result<Vec<i64>, AppError> {
+    pub async fn followed_among(
+        &self,
+        viewer: i64,
+        users: &[i64],
+    ) -> Result<Vec<i64>, SocialError> {
         follows::followed_among(&self.pool, viewer, users)
             .await
-            .map_err(db)
+            .map_err(SocialError::from)
     }
 
     /// One page of a follow list, newest follow first.
-    pub async fn follow_page(&self, list: List, page: Page) -> Result<Vec<i64>, AppError> {
+    pub async fn follow_page(&self, list: List, page: Page) -> Result<Vec<i64>, SocialError> {
         follows::page(&self.pool, list, page.limit(), page.offset())
             .await
-            .map_err(db)
+            .map_err(SocialError::from)
     }
 
-    pub async fn follow_total(&self, list: List) -> Result<i64, AppError> {
-        follows::count(&self.pool, list).await.map_err(db)
+    pub async fn follow_total(&self, list: List) -> Result<i64, SocialError> {
+        follows::count(&self.pool, list)
+            .await
+            .map_err(SocialError::from)
     }
 }
 
 /// A failed attempt: retry it (deadlock) or give up with this error.
 enum Retry {
     Again(sqlx::Error),
-    Fail(AppError),
+    Fail(SocialError),
 }
 
 impl From<sqlx::Error> for Retry {
@@ -115,7 +120,7 @@ impl From<sqlx::Error> for Retry {
         if store::is_retryable(&err) {
             Retry::Again(err)
         } else {
-            Retry::Fail(db(err))
+            Retry::Fail(err.into())
         }
     }
 }

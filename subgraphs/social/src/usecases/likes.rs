@@ -1,9 +1,8 @@
 //! Likes of videos and comments, and a user's liked videos.
 
-use kit::AppError;
 use kit::page::Page;
 
-use super::{Social, db, now};
+use super::{Social, now};
 use crate::domain::actions::{LikeAction, Target};
 use crate::domain::events::InteractionEvent;
 use crate::error::SocialError;
@@ -19,13 +18,12 @@ impl Social {
         user: i64,
         target: Target,
         action: LikeAction,
-    ) -> Result<(), AppError> {
+    ) -> Result<(), SocialError> {
         let (kind, target_id, video, comment) = match target {
             Target::Video(v) => (likes::VIDEO, v, v, None),
             Target::Comment(c) => {
                 let row = comments::by_ids(&self.pool, &self.shards, &[c])
-                    .await
-                    .map_err(db)?
+                    .await?
                     .pop()
                     .ok_or(SocialError::CommentNotFound)?;
                 (likes::COMMENT, c, row.video_id, Some(c))
@@ -33,7 +31,7 @@ impl Social {
         };
         self.require_video(video).await?;
         let id = kit::id::next_id();
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut tx = self.pool.begin().await?;
         let event = match action {
             LikeAction::Like => {
                 match likes::insert(&mut tx, &self.shards, kind, target_id, user, video, now())
@@ -41,9 +39,9 @@ impl Social {
                 {
                     Ok(()) => {}
                     Err(e) if store::is_duplicate(&e) => {
-                        return Err(SocialError::AlreadyLiked.into());
+                        return Err(SocialError::AlreadyLiked);
                     }
-                    Err(e) => return Err(db(e)),
+                    Err(e) => return Err(e.into()),
                 }
                 InteractionEvent::Liked {
                     id,
@@ -53,11 +51,8 @@ impl Social {
                 }
             }
             LikeAction::Cancel => {
-                if !likes::delete(&mut tx, &self.shards, kind, target_id, user, video)
-                    .await
-                    .map_err(db)?
-                {
-                    return Err(SocialError::NotLiked.into());
+                if !likes::delete(&mut tx, &self.shards, kind, target_id, user, video).await? {
+                    return Err(SocialError::NotLiked);
                 }
                 InteractionEvent::Unliked {
                     id,
@@ -77,22 +72,22 @@ impl Social {
     }
 
     /// Which of `videos` `user` liked.
-    pub async fn liked_among(&self, user: i64, videos: &[i64]) -> Result<Vec<i64>, AppError> {
+    pub async fn liked_among(&self, user: i64, videos: &[i64]) -> Result<Vec<i64>, SocialError> {
         likes::liked_among(&self.pool, &self.shards, user, videos)
             .await
-            .map_err(db)
+            .map_err(SocialError::from)
     }
 
     /// One page of the live videos `user` liked, newest like first.
-    pub async fn liked_videos(&self, user: i64, page: Page) -> Result<Vec<i64>, AppError> {
+    pub async fn liked_videos(&self, user: i64, page: Page) -> Result<Vec<i64>, SocialError> {
         likes::liked_videos(&self.pool, &self.shards, user, page.limit(), page.offset())
             .await
-            .map_err(db)
+            .map_err(SocialError::from)
     }
 
-    pub async fn liked_videos_total(&self, user: i64) -> Result<i64, AppError> {
+    pub async fn liked_videos_total(&self, user: i64) -> Result<i64, SocialError> {
         likes::count_liked_videos(&self.pool, &self.shards, user)
             .await
-            .map_err(db)
+            .map_err(SocialError::from)
     }
 }

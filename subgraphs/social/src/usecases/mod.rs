@@ -1,7 +1,7 @@
 //! The social use cases: likes ([`likes`]), comments ([`comments`]), follows ([`follows`]) and chat
 //! ([`chat`]).
 //! Every action writes its rows and its event in one transaction (the outbox); resolvers stay thin
-//! and call these, and every failure leaves as a coded [`AppError`].
+//! and call these; every failure is a [`SocialError`], which carries its code.
 
 pub mod chat;
 pub mod comments;
@@ -11,7 +11,6 @@ pub mod likes;
 use std::sync::Arc;
 
 use chrono::{NaiveDateTime, Utc};
-use kit::AppError;
 use sqlx::MySqlPool;
 use tokio::sync::Notify;
 
@@ -36,10 +35,6 @@ fn now() -> NaiveDateTime {
     Utc::now().naive_utc()
 }
 
-pub(crate) fn db(err: sqlx::Error) -> AppError {
-    AppError::internal(err)
-}
-
 /// Transactions retried on deadlock before giving up.
 const RETRIES: usize = 5;
 
@@ -49,8 +44,8 @@ impl Social {
         &self,
         conn: &mut sqlx::MySqlConnection,
         event: &InteractionEvent,
-    ) -> Result<(), AppError> {
-        let payload = serde_json::to_vec(event).map_err(AppError::internal)?;
+    ) -> Result<(), SocialError> {
+        let payload = serde_json::to_vec(event)?;
         kit::outbox::enqueue(
             conn,
             event.id(),
@@ -59,31 +54,31 @@ impl Social {
             &payload,
         )
         .await
-        .map_err(db)
+        .map_err(SocialError::from)
     }
 
     /// Commits and wakes the relay.
-    async fn commit(&self, tx: sqlx::Transaction<'_, sqlx::MySql>) -> Result<(), AppError> {
-        tx.commit().await.map_err(db)?;
+    async fn commit(&self, tx: sqlx::Transaction<'_, sqlx::MySql>) -> Result<(), SocialError> {
+        tx.commit().await?;
         self.relay.notify_one();
         Ok(())
     }
 
     /// `VIDEO_NOT_FOUND` unless the video service announced the video and it is not deleted.
-    async fn require_video(&self, id: i64) -> Result<(), AppError> {
-        if known::video_live(&self.pool, id).await.map_err(db)? {
+    async fn require_video(&self, id: i64) -> Result<(), SocialError> {
+        if known::video_live(&self.pool, id).await? {
             Ok(())
         } else {
-            Err(SocialError::VideoNotFound.into())
+            Err(SocialError::VideoNotFound)
         }
     }
 
     /// `USER_NOT_FOUND` unless the user service announced the user.
-    pub async fn require_user(&self, id: i64) -> Result<(), AppError> {
-        if known::user_exists(&self.pool, id).await.map_err(db)? {
+    pub async fn require_user(&self, id: i64) -> Result<(), SocialError> {
+        if known::user_exists(&self.pool, id).await? {
             Ok(())
         } else {
-            Err(SocialError::UserNotFound.into())
+            Err(SocialError::UserNotFound)
         }
     }
 
@@ -91,7 +86,9 @@ impl Social {
     pub async fn counters(
         &self,
         keys: &[Counter],
-    ) -> Result<std::collections::BTreeMap<Counter, i64>, AppError> {
-        counters::get(&self.pool, keys).await.map_err(db)
+    ) -> Result<std::collections::BTreeMap<Counter, i64>, SocialError> {
+        counters::get(&self.pool, keys)
+            .await
+            .map_err(SocialError::from)
     }
 }

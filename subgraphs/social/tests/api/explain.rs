@@ -2,7 +2,7 @@
 //! (with fresh statistics) and check the index used and that nothing scans a whole table or sorts.
 
 use social::store::{chat, comments, follows, likes};
-use sqlx::Row;
+use testkit::explain::{Bind, Plan};
 
 use crate::helpers::*;
 
@@ -73,7 +73,7 @@ async fn every_list_uses_its_index_without_a_scan_or_sort() {
         .unwrap();
 
     let shard0 = |sql: &str| sql.replace("{s}", "0");
-    let cases: Vec<(&str, String, &str, Vec<i64>)> = vec![
+    let cases: Vec<(&'static str, String, &'static str, Vec<i64>)> = vec![
         (
             "likes.by_user",
             shard0(likes::BY_USER),
@@ -151,44 +151,18 @@ async fn every_list_uses_its_index_without_a_scan_or_sort() {
     app.cleanup().await;
 }
 
-/// EXPLAINs each `(name, sql, index of the first table, arguments)`: no full scan, no sort, no
-/// temporary table, the first table read through `index`, every joined table by primary key.
-async fn assert_plans(pool: &sqlx::MySqlPool, cases: Vec<(&str, String, &str, Vec<i64>)>) {
-    for (name, sql, want, args) in cases {
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(format!("EXPLAIN {sql}")));
-        for a in args {
-            q = q.bind(a);
-        }
-        let rows = q.fetch_all(pool).await.unwrap();
-        for (i, row) in rows.iter().enumerate() {
-            let table: String = row.try_get("table").unwrap();
-            let access: String = row.try_get("type").unwrap();
-            let key: Option<String> = row.try_get("key").unwrap();
-            let extra: Option<String> = row.try_get("Extra").unwrap();
-            let extra = extra.unwrap_or_default();
-            assert_ne!(access, "ALL", "{name}: full scan of {table} ({extra})");
-            assert!(!extra.contains("filesort"), "{name}: sorts ({extra})");
-            assert!(
-                !extra.contains("temporary"),
-                "{name}: temporary table ({extra})"
-            );
-            if i == 0 && !want.is_empty() {
-                assert_eq!(
-                    key.as_deref(),
-                    Some(want),
-                    "{name}: {table} {access} {extra}"
-                );
-            }
-            if i > 0 {
-                // A joined table (known_videos, chat_groups) is one primary-key lookup per row.
-                assert_eq!(
-                    (access.as_str(), key.as_deref()),
-                    ("eq_ref", Some("PRIMARY")),
-                    "{name}"
-                );
-            }
-        }
-    }
+/// Checks each `(name, sql, index of the first table, arguments)` with testkit's EXPLAIN checker.
+async fn assert_plans(
+    pool: &sqlx::MySqlPool,
+    cases: Vec<(&'static str, String, &'static str, Vec<i64>)>,
+) {
+    let plans = cases
+        .into_iter()
+        .map(|(name, sql, index, args)| {
+            Plan::new(name, sql, index, args.into_iter().map(Bind::from).collect())
+        })
+        .collect();
+    testkit::explain::assert_plans(pool, plans).await;
 }
 
 #[tokio::test]
@@ -253,7 +227,7 @@ async fn every_chat_read_uses_its_index_without_a_scan_or_sort() {
     .await
     .unwrap();
 
-    let cases: Vec<(&str, String, &str, Vec<i64>)> = vec![
+    let cases: Vec<(&'static str, String, &'static str, Vec<i64>)> = vec![
         (
             "chat.history",
             chat::HISTORY.into(),

@@ -1,31 +1,19 @@
-//! `spawn_app`: the social service with its own database, topics and consumer groups on a free
-//! port; a GraphQL client signing the caller header as the router would; announcing videos and
-//! users on the test's topics; polling helpers.
+//! `spawn_app`: the social service on testkit's harness (its own database, topics and consumer
+//! groups on a free port; GraphQL signed as the router would), plus announcing videos and users on
+//! the test's topics, the social operations the tests repeat and polling helpers.
 
 use std::time::Duration;
 
 use kit::caller::Caller;
-use secrecy::SecretString;
 use serde_json::{Value, json};
-use testkit::signed::Signer;
-use tokio::sync::oneshot;
 
-pub struct TestApp {
-    pub url: String,
-    pub config: social::config::Config,
-    /// Drops the database when a test ends without `cleanup` (it failed).
-    db: Option<testkit::ScratchDatabase>,
-    pub signer: Signer,
-    stop: Option<oneshot::Sender<()>>,
-    done: Option<oneshot::Receiver<()>>,
-    client: reqwest::Client,
-}
+/// The harness, with the social operations on top (`Deref` gives its fields and GraphQL calls).
+pub struct TestApp(testkit::app::App<social::config::Config>);
 
-impl Drop for TestApp {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
+impl std::ops::Deref for TestApp {
+    type Target = testkit::app::App<social::config::Config>;
+    fn deref(&self) -> &Self::Target {
+        &self.0
     }
 }
 
@@ -33,21 +21,7 @@ impl Drop for TestApp {
 pub fn test_config() -> social::config::Config {
     testkit::require_mysql();
     testkit::require_kafka();
-    let mut config: social::config::Config =
-        kit::config::load_from(social::config::DEFAULTS, None, Vec::new()).unwrap();
-    config.http.listen = "127.0.0.1:0".into();
-    config.db.url = SecretString::from(testkit::mysql_url());
-    config.db.database = testkit::unique("clipfed_test_social");
-    config.kafka.brokers = testkit::kafka_brokers();
-    config.topics.interactions = testkit::unique("test_interactions");
-    config.topics.interactions_partitions = 2;
-    config.topics.videos = testkit::unique("test_social_videos");
-    config.topics.users = testkit::unique("test_social_users");
-    config.counters.group = testkit::unique("test_social_counters");
-    config.counters.max_wait_ms = 50;
-    config.known.group = testkit::unique("test_social_known");
-    config.known.max_wait_ms = 50;
-    config
+    social::config::local(&testkit::local_servers("clipfed_test")).unwrap()
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -56,35 +30,8 @@ pub async fn spawn_app() -> TestApp {
 
 /// Starts the service on `config` (restart a stopped app with its `config`).
 pub async fn spawn_with(config: social::config::Config) -> TestApp {
-    let kept = config.clone();
-    let db = testkit::ScratchDatabase::adopt(config.db.database.clone());
-    let signer = Signer::new();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/graphql", listener.local_addr().unwrap());
-    let (tx, rx) = oneshot::channel::<()>();
-    let (done_tx, done_rx) = oneshot::channel::<()>();
-    tokio::spawn(async move {
-        social::run(config, listener, async move {
-            let _ = rx.await;
-        })
-        .await
-        .expect("social service ran");
-        let _ = done_tx.send(());
-    });
-    let app = TestApp {
-        url,
-        config: kept,
-        db: Some(db),
-        signer,
-        stop: Some(tx),
-        done: Some(done_rx),
-        client: reqwest::Client::builder()
-            .timeout(Duration::from_secs(30))
-            .build()
-            .unwrap(),
-    };
-    testkit::wait_ready(&app.url.replace("/graphql", "/readyz")).await;
-    app
+    let database = config.db.database.clone();
+    TestApp(testkit::app::App::start(config, &database, social::run).await)
 }
 
 pub fn user(id: i64) -> Caller {
@@ -98,20 +45,10 @@ impl TestApp {
             .json(&json!({"query": query, "variables": variables}))
     }
 
-    /// Runs `query` as `caller`; returns the whole response body.
-    pub async fn gql_as(&self, caller: &Caller, query: &str, variables: Value) -> Value {
-        let res = self.request(caller, query, variables).send().await.unwrap();
-        res.json().await.unwrap()
-    }
-
     /// Runs `query` as `caller`; returns only the HTTP status.
     pub async fn status_of(&self, caller: &Caller, query: &str, variables: Value) -> u16 {
         let res = self.request(caller, query, variables).send().await.unwrap();
         res.status().as_u16()
-    }
-
-    pub async fn gql(&self, query: &str, variables: Value) -> Value {
-        self.gql_as(&Caller::Anonymous, query, variables).await
     }
 
     /// Opens the chat WebSocket as `caller`; a refused upgrade gives its status and body.
@@ -353,29 +290,14 @@ impl TestApp {
             .unwrap()
     }
 
-    /// The service's `/metrics` text.
-    pub async fn metrics(&self) -> String {
-        testkit::get_text(&self.client, &self.url.replace("/graphql", "/metrics")).await
-    }
-
     /// Stops the service and waits until it has shut down; the database stays.
-    pub async fn stop(mut self) -> social::config::Config {
-        if let Some(db) = self.db.take() {
-            db.keep();
-        }
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(done) = self.done.take() {
-            let _ = tokio::time::timeout(Duration::from_secs(30), done).await;
-        }
-        self.config.clone()
+    pub async fn stop(self) -> social::config::Config {
+        self.0.stop().await
     }
 
+    /// Stops the service and drops the test's database (which a failed test's drop does too).
     pub async fn cleanup(self) {
-        let db = self.config.db.database.clone();
-        self.stop().await;
-        testkit::drop_database(&db).await;
+        drop(self);
     }
 }
 

@@ -7,7 +7,7 @@ use async_graphql::dataloader::Loader;
 use kit::s3::ObjectUrls;
 
 use super::types::User;
-use crate::accounts::Accounts;
+use crate::usecases::Accounts;
 
 pub struct UserLoader {
     accounts: Accounts,

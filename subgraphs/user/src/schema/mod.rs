@@ -1,6 +1,6 @@
 //! The GraphQL adapter (federation v2): types in [`types`], reads in [`query`], writes in
 //! [`mutation`], batched entity loading in [`loader`]. Resolvers only translate between GraphQL and
-//! [`crate::accounts::Accounts`]; the caller comes from kit's verified `x-clipfed-caller` header.
+//! [`crate::usecases::Accounts`]; the caller comes from kit's verified `x-clipfed-caller` header.
 
 mod loader;
 mod mutation;
@@ -10,7 +10,7 @@ mod types;
 use async_graphql::dataloader::DataLoader;
 use async_graphql::{EmptySubscription, Schema};
 
-use crate::accounts::Accounts;
+use crate::usecases::Accounts;
 use kit::s3::ObjectUrls;
 pub use loader::UserLoader;
 pub use mutation::Mutation;

@@ -6,7 +6,7 @@ use kit::s3::ObjectUrls;
 
 use super::types::{AuthPayload, MfaOffer, User, parse_id};
 use super::{caller, client_addr};
-use crate::accounts::{Accounts, Session};
+use crate::usecases::{Accounts, Session};
 
 pub struct Mutation;
 

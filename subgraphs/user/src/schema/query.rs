@@ -9,7 +9,7 @@ use kit::scalars::Long;
 use super::caller;
 use super::loader::UserLoader;
 use super::types::{User, parse_id};
-use crate::accounts::Accounts;
+use crate::usecases::Accounts;
 
 /// Most ids in one `users` call.
 pub const MAX_IDS: usize = 100;

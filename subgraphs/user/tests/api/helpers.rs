@@ -1,29 +1,18 @@
-//! `spawn_app`: the service with its own database on a free port, and a GraphQL client.
+//! `spawn_app`: the user service on testkit's harness (its own database on a free port, GraphQL
+//! signed as the router would), plus the user operations the tests repeat.
 
 use std::net::IpAddr;
-use std::time::Duration;
 
 use kit::caller::Caller;
-use secrecy::SecretString;
 use serde_json::{Value, json};
-use testkit::signed::Signer;
-use tokio::sync::oneshot;
 
-pub struct TestApp {
-    pub url: String,
-    pub config: user::config::Config,
-    /// Drops the database when the test ends, passed or failed.
-    _db: testkit::ScratchDatabase,
-    pub signer: Signer,
-    stop: Option<oneshot::Sender<()>>,
-    client: reqwest::Client,
-}
+/// The harness, with the user operations on top (`Deref` gives its fields and GraphQL calls).
+pub struct TestApp(testkit::app::App<user::config::Config>);
 
-impl Drop for TestApp {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
+impl std::ops::Deref for TestApp {
+    type Target = testkit::app::App<user::config::Config>;
+    fn deref(&self) -> &Self::Target {
+        &self.0
     }
 }
 
@@ -36,81 +25,18 @@ pub async fn spawn_app_with(tune: impl FnOnce(&mut user::config::Config)) -> Tes
     testkit::require_mysql();
     testkit::require_redis();
     testkit::require_kafka();
-    let db = testkit::ScratchDatabase::new("clipfed_test_user");
-    let mut config: user::config::Config =
-        kit::config::load_from(user::config::DEFAULTS, None, Vec::new()).unwrap();
-    config.db.url = SecretString::from(testkit::mysql_url());
-    config.db.database = db.name().to_owned();
-    config.redis.url = SecretString::from(testkit::redis_url());
-    config.s3.endpoint = testkit::s3_endpoint();
-    config.kafka.brokers = testkit::kafka_brokers();
-    config.topics.events = testkit::unique("test_user_events");
-    config.topics.events_partitions = 1;
-    // Cheap hashing: these tests check behaviour; the real cost is benchmarked separately.
-    config.password.memory_kib = 1024;
-    config.password.iterations = 1;
+    let mut config = user::config::local(&testkit::local_servers("clipfed_test")).unwrap();
     tune(&mut config);
-    let kept = config.clone();
-    let signer = Signer::new();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/graphql", listener.local_addr().unwrap());
-    let (tx, rx) = oneshot::channel::<()>();
-    tokio::spawn(async move {
-        user::run(config, listener, async move {
-            let _ = rx.await;
-        })
-        .await
-        .expect("user service ran");
-    });
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(30))
-        .build()
-        .unwrap();
-    let app = TestApp {
-        url,
-        config: kept,
-        _db: db,
-        signer,
-        stop: Some(tx),
-        client,
-    };
-    testkit::wait_ready(&app.url.replace("/graphql", "/readyz")).await;
-    app
+    let database = config.db.database.clone();
+    TestApp(testkit::app::App::start(config, &database, user::run).await)
 }
 
 impl TestApp {
-    /// Runs `query` as `caller`; returns the whole response body.
-    pub async fn gql_as(&self, caller: &Caller, query: &str, variables: Value) -> Value {
-        self.gql_with(caller, None, query, variables).await
-    }
-
-    /// Runs `query` as `caller`, from `client` when given (signed as the router would).
-    pub async fn gql_with(
-        &self,
-        caller: &Caller,
-        client: Option<IpAddr>,
-        query: &str,
-        variables: Value,
-    ) -> Value {
-        self.signer
-            .graphql(&self.url, caller, client, query, variables)
-            .await
-    }
-
     /// The token keys the service signs with (the router verifies with the same).
     pub fn token_keys(&self) -> kit::token::TokenKeys {
         let auth = &self.config.auth;
         kit::token::TokenKeys::new(&auth.jwt_key, auth.access_ttl_secs, auth.refresh_ttl_secs)
             .unwrap()
-    }
-
-    /// The service's `/metrics` text.
-    pub async fn metrics(&self) -> String {
-        testkit::get_text(&self.client, &self.url.replace("/graphql", "/metrics")).await
-    }
-
-    pub async fn gql(&self, query: &str, variables: Value) -> Value {
-        self.gql_as(&Caller::Anonymous, query, variables).await
     }
 
     /// Raw POST of `body` bytes (malformed input through the HTTP layer).
@@ -149,7 +75,7 @@ impl TestApp {
         password: &str,
         code: Option<&str>,
     ) -> Value {
-        self.gql_with(
+        self.gql_from(
             &Caller::Anonymous,
             client,
             "mutation($u: String!, $p: String!, $c: String) { login(username: $u, password: $p, code: $c) { user { id username } accessToken refreshToken } }",

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 
 use async_graphql::dataloader::Loader;
 
-use crate::catalog::Catalog;
 use crate::store::videos::VideoRow;
+use crate::usecases::Catalog;
 
 pub struct VideoLoader(pub Catalog);
 

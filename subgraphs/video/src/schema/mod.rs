@@ -1,6 +1,6 @@
 //! The GraphQL adapter (federation v2): types in [`types`], reads in [`query`], writes in
 //! [`mutation`], batched loading in [`loader`]. Resolvers only translate between GraphQL and
-//! [`crate::catalog::Catalog`]; the caller comes from kit's verified `x-clipfed-caller` header.
+//! [`crate::usecases::Catalog`]; the caller comes from kit's verified `x-clipfed-caller` header.
 
 mod loader;
 mod mutation;
@@ -11,7 +11,7 @@ use async_graphql::dataloader::DataLoader;
 use async_graphql::{EmptySubscription, Schema};
 use kit::s3::ObjectUrls;
 
-use crate::catalog::Catalog;
+use crate::usecases::Catalog;
 pub use loader::{VideoCountLoader, VideoLoader};
 pub use mutation::Mutation;
 pub use query::Query;

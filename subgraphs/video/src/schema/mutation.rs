@@ -5,8 +5,8 @@ use kit::caller::{Caller, ClientAddr};
 
 use super::caller;
 use super::types::{Long, Video, parse_id};
-use crate::catalog::Catalog;
 use crate::domain::video::NewVideo;
+use crate::usecases::Catalog;
 
 /// A finished upload, as the upload service reports it.
 #[derive(InputObject)]

@@ -7,7 +7,7 @@ use kit::{AppError, ErrorCode};
 
 use super::loader::VideoLoader;
 use super::types::{Long, Total, User, Video, VideoPage, parse_id};
-use crate::catalog::Catalog;
+use crate::usecases::Catalog;
 
 /// Most ids in one `videos` call.
 pub const MAX_IDS: usize = 100;

@@ -1,8 +1,8 @@
 //! GraphQL object types: `Video` (entity), this subgraph's fields of `User`, and `VideoPage`.
 
 use super::loader::VideoCountLoader;
-use crate::catalog::Catalog;
 use crate::store::videos::VideoRow;
+use crate::usecases::Catalog;
 use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, ID, Object, Result};
 use chrono::{DateTime, Utc};

@@ -35,14 +35,12 @@ impl From<EmbedError> for AppError {
                 ErrorCode::ImageUnreadable,
                 format!("the image could not be decoded: {why}"),
             ),
-            EmbedError::Failed(why) => {
-                // A remote model's error names its address: logged, not answered.
-                tracing::error!(error.message = %why, "image embedding failed");
-                AppError::with_message(
-                    ErrorCode::Unavailable,
-                    "the image model is unavailable, retry later",
-                )
-            }
+            // A remote model's error names its address: logged at the response edge, not answered.
+            EmbedError::Failed(why) => AppError::with_message(
+                ErrorCode::Unavailable,
+                "the image model is unavailable, retry later",
+            )
+            .caused(why),
         }
     }
 }

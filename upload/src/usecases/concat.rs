@@ -8,12 +8,12 @@ use bytes::Bytes;
 use futures::Stream;
 
 use super::{NewUpload, Uploads};
+use crate::adapters::objects::Objects;
 use crate::domain::kind::Kind;
 use crate::domain::metadata::Described;
-use crate::engine::write::Written;
 use crate::error::UploadError;
-use crate::objects::Objects;
 use crate::store::sessions::{DONE, FINAL, PARTIAL, Session};
+use crate::usecases::write::Written;
 
 /// A final upload as the handler read it.
 pub struct Final {

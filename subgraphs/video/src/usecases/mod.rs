@@ -1,21 +1,20 @@
 //! The video use cases: registration, deletion, the lists and visits. Resolvers stay thin and call
-//! these; every failure leaves as a coded [`AppError`].
+//! these; every failure is a [`VideoError`], which carries its code.
 
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use kit::page::Page;
-use kit::{AppError, ErrorCode};
 use sqlx::MySqlPool;
 use tokio::sync::Notify;
 
+use crate::adapters::covers::CoverQueue;
+use crate::adapters::ranking::Ranking;
 use crate::config::Topics;
-use crate::covers::CoverQueue;
 use crate::domain::events::{VideoEvent, VisitEvent};
 use crate::domain::video::NewVideo;
 use crate::error::VideoError;
 use crate::metrics;
-use crate::ranking::Ranking;
 use crate::store::{self, videos, videos::VideoRow};
 
 /// Everything the video use cases need.
@@ -37,33 +36,26 @@ fn now() -> NaiveDateTime {
     Utc::now().naive_utc()
 }
 
-fn db(err: sqlx::Error) -> AppError {
-    AppError::internal(err)
-}
-
 /// Last millisecond of 9999-12-31, the end of MySQL's DATETIME range.
 const MAX_MILLIS: i64 = 253_402_300_799_999;
 
 /// A `latestTime` (milliseconds since the epoch) as a UTC time; negative or past 9999 is refused.
-pub fn parse_millis(ms: i64) -> Result<NaiveDateTime, AppError> {
+pub fn parse_millis(ms: i64) -> Result<NaiveDateTime, VideoError> {
     (0..=MAX_MILLIS)
         .contains(&ms)
         .then(|| DateTime::from_timestamp_millis(ms))
         .flatten()
         .map(|t| t.naive_utc())
-        .ok_or_else(|| {
-            AppError::with_message(
-                ErrorCode::InvalidParameter,
-                "latestTime must be a millisecond timestamp",
-            )
-        })
+        .ok_or(VideoError::Invalid(
+            "latestTime must be a millisecond timestamp",
+        ))
 }
 
 impl Catalog {
     /// Records a finished upload as a video, once per upload id: a retry with the same upload
     /// returns the first video; the same upload id with other content is a conflict.
     #[tracing::instrument(skip_all, fields(upload.id = %raw.upload_id, user.id = raw.author_id))]
-    pub async fn register(&self, raw: NewVideo) -> Result<VideoRow, AppError> {
+    pub async fn register(&self, raw: NewVideo) -> Result<VideoRow, VideoError> {
         let new = NewVideo::parse(raw)?;
         if let Some(existing) = self.existing(&new).await? {
             return Ok(existing);
@@ -78,7 +70,7 @@ impl Catalog {
             description: new.description.clone(),
             created_at_ms: at.and_utc().timestamp_millis(),
         };
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut tx = self.pool.begin().await?;
         match videos::insert(&mut tx, id, &new, at).await {
             Ok(()) => {}
             // A concurrent retry won the race: answer with its video.
@@ -87,12 +79,12 @@ impl Catalog {
                 return self
                     .existing(&new)
                     .await?
-                    .ok_or_else(|| AppError::internal("duplicate upload vanished"));
+                    .ok_or_else(|| VideoError::Internal("duplicate upload vanished".into()));
             }
-            Err(e) => return Err(db(e)),
+            Err(e) => return Err(e.into()),
         }
         self.publish(&mut tx, &event).await?;
-        tx.commit().await.map_err(db)?;
+        tx.commit().await?;
         self.relay.notify_one();
         metrics::published();
         self.covers.request(id, new.object_key.clone());
@@ -100,17 +92,14 @@ impl Catalog {
     }
 
     /// The video already registered for `new`'s upload id, if any.
-    async fn existing(&self, new: &NewVideo) -> Result<Option<VideoRow>, AppError> {
-        let Some(row) = videos::by_upload(&self.pool, &new.upload_id)
-            .await
-            .map_err(db)?
-        else {
+    async fn existing(&self, new: &NewVideo) -> Result<Option<VideoRow>, VideoError> {
+        let Some(row) = videos::by_upload(&self.pool, &new.upload_id).await? else {
             return Ok(None);
         };
         if new.same_upload(row.author_id, &row.object_key) {
             Ok(Some(row))
         } else {
-            Err(VideoError::UploadConflict.into())
+            Err(VideoError::UploadConflict)
         }
     }
 
@@ -118,8 +107,8 @@ impl Catalog {
         &self,
         conn: &mut sqlx::MySqlConnection,
         event: &VideoEvent,
-    ) -> Result<(), AppError> {
-        let payload = serde_json::to_vec(event).map_err(AppError::internal)?;
+    ) -> Result<(), VideoError> {
+        let payload = serde_json::to_vec(event)?;
         let key = event.video_id().to_string();
         kit::outbox::enqueue(
             conn,
@@ -129,19 +118,16 @@ impl Catalog {
             &payload,
         )
         .await
-        .map_err(db)
+        .map_err(VideoError::from)
     }
 
     /// Deletes a video of `author_id`: hidden from every list and lookup at once.
     #[tracing::instrument(skip_all, fields(user.id = author_id, video.id = id))]
-    pub async fn delete(&self, author_id: i64, id: i64) -> Result<(), AppError> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
-        if !videos::soft_delete(&mut tx, id, author_id, now())
-            .await
-            .map_err(db)?
-        {
+    pub async fn delete(&self, author_id: i64, id: i64) -> Result<(), VideoError> {
+        let mut tx = self.pool.begin().await?;
+        if !videos::soft_delete(&mut tx, id, author_id, now()).await? {
             drop(tx);
-            let live = videos::by_ids(&self.pool, &[id]).await.map_err(db)?;
+            let live = videos::by_ids(&self.pool, &[id]).await?;
             return Err(if live.is_empty() {
                 VideoError::NotFound
             } else {
@@ -154,7 +140,7 @@ impl Catalog {
             video_id: id,
         };
         self.publish(&mut tx, &event).await?;
-        tx.commit().await.map_err(db)?;
+        tx.commit().await?;
         self.relay.notify_one();
         metrics::deleted();
         // Reads filter deleted rows anyway; a Redis failure here only leaves a member that the
@@ -166,50 +152,58 @@ impl Catalog {
     }
 
     /// One live video, or `VIDEO_NOT_FOUND`.
-    pub async fn one(&self, id: i64) -> Result<VideoRow, AppError> {
+    pub async fn one(&self, id: i64) -> Result<VideoRow, VideoError> {
         self.by_ids(&[id])
             .await?
             .pop()
-            .ok_or_else(|| VideoError::NotFound.into())
+            .ok_or_else(|| VideoError::NotFound)
     }
 
     /// Live videos among `ids` (any order).
-    pub async fn by_ids(&self, ids: &[i64]) -> Result<Vec<VideoRow>, AppError> {
-        videos::by_ids(&self.pool, ids).await.map_err(db)
+    pub async fn by_ids(&self, ids: &[i64]) -> Result<Vec<VideoRow>, VideoError> {
+        videos::by_ids(&self.pool, ids)
+            .await
+            .map_err(VideoError::from)
     }
 
     /// The feed: newest first, only videos created after `after_ms` when given.
-    pub async fn feed(&self, after_ms: Option<i64>, page: Page) -> Result<Vec<VideoRow>, AppError> {
+    pub async fn feed(
+        &self,
+        after_ms: Option<i64>,
+        page: Page,
+    ) -> Result<Vec<VideoRow>, VideoError> {
         let after = after_ms.map(parse_millis).transpose()?;
         videos::feed(&self.pool, after, page.limit(), page.offset())
             .await
-            .map_err(db)
+            .map_err(VideoError::from)
     }
 
     /// How many videos the feed holds after `after_ms`.
-    pub async fn feed_total(&self, after_ms: Option<i64>) -> Result<i64, AppError> {
+    pub async fn feed_total(&self, after_ms: Option<i64>) -> Result<i64, VideoError> {
         let after = after_ms.map(parse_millis).transpose()?;
-        videos::count_feed(&self.pool, after).await.map_err(db)
+        videos::count_feed(&self.pool, after)
+            .await
+            .map_err(VideoError::from)
     }
 
     /// One uploader's videos, newest first.
-    pub async fn by_author(&self, author_id: i64, page: Page) -> Result<Vec<VideoRow>, AppError> {
+    pub async fn by_author(&self, author_id: i64, page: Page) -> Result<Vec<VideoRow>, VideoError> {
         videos::by_author(&self.pool, author_id, page.limit(), page.offset())
             .await
-            .map_err(db)
+            .map_err(VideoError::from)
     }
 
     /// Live video counts per author (absent authors have none).
-    pub async fn counts_by_authors(&self, authors: &[i64]) -> Result<Vec<(i64, i64)>, AppError> {
+    pub async fn counts_by_authors(&self, authors: &[i64]) -> Result<Vec<(i64, i64)>, VideoError> {
         videos::counts_by_authors(&self.pool, authors)
             .await
-            .map_err(db)
+            .map_err(VideoError::from)
     }
 
     /// The most visited videos, from Redis alone when the rows are cached. When Redis fails the
     /// page comes from MySQL's visit index instead (slower, same order).
     #[tracing::instrument(skip_all, fields(page.offset = page.offset(), page.limit = page.limit()))]
-    pub async fn popular(&self, page: Page) -> Result<Vec<VideoRow>, AppError> {
+    pub async fn popular(&self, page: Page) -> Result<Vec<VideoRow>, VideoError> {
         match self.popular_from_redis(page).await {
             Ok(rows) => Ok(rows),
             Err(err) => {
@@ -217,7 +211,7 @@ impl Catalog {
                 metrics::popular_fallback();
                 videos::most_visited(&self.pool, page.limit(), page.offset())
                     .await
-                    .map_err(db)
+                    .map_err(VideoError::from)
             }
         }
     }
@@ -264,12 +258,12 @@ impl Catalog {
     }
 
     /// How many videos the popular ranking holds.
-    pub async fn popular_total(&self) -> Result<i64, AppError> {
+    pub async fn popular_total(&self) -> Result<i64, VideoError> {
         match self.ranking.len().await {
             Ok(n) => Ok(n),
             Err(err) => {
                 tracing::warn!(error.message = %err, "ranking size from Redis failed");
-                Err(AppError::new(ErrorCode::Unavailable))
+                Err(VideoError::Unavailable)
             }
         }
     }
@@ -281,7 +275,7 @@ impl Catalog {
         &self,
         video_id: i64,
         viewer: Option<String>,
-    ) -> Result<bool, AppError> {
+    ) -> Result<bool, VideoError> {
         self.one(video_id).await?;
         if let Some(viewer) = viewer {
             let subject = format!("{viewer}/{video_id}");
@@ -289,7 +283,10 @@ impl Catalog {
                 .visit_limiter
                 .hit("visit", &subject, self.visit_limit)
                 .await
-                .map_err(kit::cache::unavailable)?;
+                .map_err(|err| {
+                    tracing::warn!(error.message = %err, "visit limit not checked");
+                    VideoError::Unavailable
+                })?;
             if let kit::ratelimit::Decision::Limited { .. } = decision {
                 metrics::visit_not_counted();
                 return Ok(false);
@@ -300,7 +297,7 @@ impl Catalog {
             video_id,
             at_ms: Utc::now().timestamp_millis(),
         };
-        let payload = serde_json::to_vec(&event).map_err(AppError::internal)?;
+        let payload = serde_json::to_vec(&event)?;
         self.producer
             .send(
                 &self.topics.visits,
@@ -310,7 +307,7 @@ impl Catalog {
             .await
             .map_err(|err| {
                 tracing::warn!(error.message = %err, "visit not sent");
-                AppError::new(ErrorCode::Unavailable)
+                VideoError::Unavailable
             })?;
         Ok(true)
     }

@@ -1,5 +1,5 @@
 //! The account operations: the domain rules applied over the store, one method per use case.
-//! Resolvers stay thin and call these; every failure leaves as a coded [`AppError`].
+//! Resolvers stay thin and call these; every failure is a [`UserError`], which carries its code.
 //!
 //! This file: registration, login, password change and lookups; [`tokens`]: refresh and logout;
 //! [`mfa`]: offering and binding TOTP secrets.
@@ -11,17 +11,16 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use chrono::{NaiveDateTime, Utc};
-use kit::{AppError, ErrorCode};
 use sqlx::MySqlPool;
 use tokio::sync::Semaphore;
 
+use crate::adapters::guard::LoginGuard;
 use crate::domain::events::UserEvent;
 use crate::domain::mfa::MfaSecret;
 use crate::domain::password::{Password, PasswordHasher};
 use crate::domain::secretbox::SecretBox;
 use crate::domain::username::Username;
 use crate::error::UserError;
-use crate::guard::LoginGuard;
 use crate::metrics;
 use crate::store::{self, sessions, users::UserRow};
 use kit::token::{TokenKeys, TokenPair};
@@ -56,10 +55,6 @@ fn now() -> NaiveDateTime {
     Utc::now().naive_utc()
 }
 
-fn db(err: sqlx::Error) -> AppError {
-    AppError::internal(err)
-}
-
 impl Accounts {
     /// Creates an account; the username is unique ignoring case. Each registration costs a hash,
     /// so it counts against the `client` address's password budget first.
@@ -68,19 +63,19 @@ impl Accounts {
         username: &str,
         password: &str,
         client: Option<IpAddr>,
-    ) -> Result<UserRow, AppError> {
+    ) -> Result<UserRow, UserError> {
         self.guard.admit_address(client).await?;
         let name = Username::parse(username)?;
         let hash = self.hash(Password::parse(password)?).await?;
         let id = kit::id::next_id();
         let at = now();
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut tx = self.pool.begin().await?;
         match store::users::insert(&mut tx, id, name.as_str(), &name.key(), &hash, at).await {
             Ok(()) => {}
             Err(e) if store::is_duplicate(&e) => {
-                return Err(AppError::new(ErrorCode::UsernameTaken));
+                return Err(UserError::UsernameTaken);
             }
-            Err(e) => return Err(db(e)),
+            Err(e) => return Err(e.into()),
         }
         let event = UserEvent::Registered {
             id: kit::id::next_id(),
@@ -101,7 +96,7 @@ impl Accounts {
         password: &str,
         code: Option<&str>,
         client: Option<IpAddr>,
-    ) -> Result<Session, AppError> {
+    ) -> Result<Session, UserError> {
         let result = self.try_login(username, password, code, client).await;
         metrics::login(&result);
         result
@@ -113,19 +108,19 @@ impl Accounts {
         password: &str,
         code: Option<&str>,
         client: Option<IpAddr>,
-    ) -> Result<Session, AppError> {
+    ) -> Result<Session, UserError> {
         // The same fold as `Username::key`, applied before validation so malformed names count too.
         let key = username.to_lowercase();
         self.guard.admit(&key, client).await?;
         let presented = Password::presented(password)?;
         Username::parse(username).map_err(|_| UserError::BadCredentials)?;
-        let row = store::users::by_key(&self.pool, &key).await.map_err(db)?;
+        let row = store::users::by_key(&self.pool, &key).await?;
         let ok = self
             .verify(presented, row.as_ref().map(|r| r.password_hash.clone()))
             .await?;
         let user = match (ok, row) {
             (true, Some(user)) => user,
-            _ => return Err(UserError::BadCredentials.into()),
+            _ => return Err(UserError::BadCredentials),
         };
         if let Some(sealed) = &user.mfa_secret {
             self.spend_code(&user, sealed, code).await?;
@@ -133,9 +128,7 @@ impl Accounts {
         self.guard.succeeded(&key).await?;
         let (sid, jti) = (kit::id::next_id(), kit::id::next_id());
         let expires = now() + chrono::Duration::seconds(self.keys.refresh_ttl_secs);
-        sessions::create(&self.pool, sid, user.id, jti, expires, now())
-            .await
-            .map_err(db)?;
+        sessions::create(&self.pool, sid, user.id, jti, expires, now()).await?;
         Ok(Session {
             tokens: self.keys.issue(user.id, sid, jti, Utc::now().timestamp()),
             user,
@@ -148,23 +141,20 @@ impl Accounts {
         user: &UserRow,
         sealed: &[u8],
         code: Option<&str>,
-    ) -> Result<(), AppError> {
+    ) -> Result<(), UserError> {
         let code = code
             .filter(|c| !c.is_empty())
-            .ok_or_else(|| AppError::new(ErrorCode::MfaCodeRequired))?;
+            .ok_or_else(|| UserError::MfaCodeRequired)?;
         let secret = MfaSecret::from_bytes(self.secrets.open(sealed)?);
         let step = secret.verify(
             code,
             Utc::now().timestamp() as u64,
             user.mfa_last_step.map(|s| s as u64),
         )?;
-        if store::users::spend_mfa_step(&self.pool, user.id, step as i64)
-            .await
-            .map_err(db)?
-        {
+        if store::users::spend_mfa_step(&self.pool, user.id, step as i64).await? {
             Ok(())
         } else {
-            Err(UserError::MfaCodeInvalid.into())
+            Err(UserError::MfaCodeInvalid)
         }
     }
 
@@ -178,7 +168,7 @@ impl Accounts {
         current: &str,
         new: &str,
         client: Option<IpAddr>,
-    ) -> Result<(), AppError> {
+    ) -> Result<(), UserError> {
         let new = Password::parse(new)?;
         let presented = Password::presented(current)?;
         let user = self.user(user_id).await?;
@@ -188,21 +178,16 @@ impl Accounts {
             .verify(presented, Some(user.password_hash.clone()))
             .await?
         {
-            return Err(UserError::BadCredentials.into());
+            return Err(UserError::BadCredentials);
         }
         self.guard.succeeded(&key).await?;
         let hash = self.hash(new).await?;
-        let mut tx = self.pool.begin().await.map_err(db)?;
-        if !store::users::set_password(&mut *tx, user_id, &hash, now())
-            .await
-            .map_err(db)?
-        {
-            return Err(AppError::new(ErrorCode::UserNotFound));
+        let mut tx = self.pool.begin().await?;
+        if !store::users::set_password(&mut *tx, user_id, &hash, now()).await? {
+            return Err(UserError::UserNotFound);
         }
-        let revoked = sessions::revoke_all(&mut *tx, user_id, now())
-            .await
-            .map_err(db)?;
-        tx.commit().await.map_err(db)?;
+        let revoked = sessions::revoke_all(&mut *tx, user_id, now()).await?;
+        tx.commit().await?;
         metrics::password_changed();
         tracing::info!(
             user.id = user_id,
@@ -213,32 +198,27 @@ impl Accounts {
     }
 
     /// A live account by id.
-    pub async fn user(&self, id: i64) -> Result<UserRow, AppError> {
+    pub async fn user(&self, id: i64) -> Result<UserRow, UserError> {
         store::users::by_id(&self.pool, id)
-            .await
-            .map_err(db)?
-            .ok_or_else(|| AppError::new(ErrorCode::UserNotFound))
+            .await?
+            .ok_or_else(|| UserError::UserNotFound)
     }
 
     /// Live accounts among `ids` (one query).
-    pub async fn by_ids(&self, ids: &[i64]) -> Result<Vec<UserRow>, AppError> {
-        store::users::by_ids(&self.pool, ids).await.map_err(db)
+    pub async fn by_ids(&self, ids: &[i64]) -> Result<Vec<UserRow>, UserError> {
+        store::users::by_ids(&self.pool, ids)
+            .await
+            .map_err(UserError::from)
     }
 
     /// Sets the avatar object of a user (called by the upload service after it checked the bytes).
-    pub async fn set_avatar(&self, user_id: i64, object_key: &str) -> Result<UserRow, AppError> {
+    pub async fn set_avatar(&self, user_id: i64, object_key: &str) -> Result<UserRow, UserError> {
         if object_key.is_empty() || object_key.len() > 512 {
-            return Err(AppError::with_message(
-                ErrorCode::InvalidParameter,
-                "object key must be 1 to 512 bytes",
-            ));
+            return Err(UserError::Invalid("object key must be 1 to 512 bytes"));
         }
-        let mut tx = self.pool.begin().await.map_err(db)?;
-        if !store::users::set_avatar(&mut tx, user_id, object_key, now())
-            .await
-            .map_err(db)?
-        {
-            return Err(AppError::new(ErrorCode::UserNotFound));
+        let mut tx = self.pool.begin().await?;
+        if !store::users::set_avatar(&mut tx, user_id, object_key, now()).await? {
+            return Err(UserError::UserNotFound);
         }
         let event = UserEvent::AvatarChanged {
             id: kit::id::next_id(),
@@ -255,8 +235,8 @@ impl Accounts {
         mut tx: sqlx::Transaction<'_, sqlx::MySql>,
         user_id: i64,
         event: &UserEvent,
-    ) -> Result<(), AppError> {
-        let payload = serde_json::to_vec(event).map_err(AppError::internal)?;
+    ) -> Result<(), UserError> {
+        let payload = serde_json::to_vec(event)?;
         kit::outbox::enqueue(
             &mut tx,
             event.id(),
@@ -264,15 +244,14 @@ impl Accounts {
             user_id.to_string().as_bytes(),
             &payload,
         )
-        .await
-        .map_err(db)?;
-        tx.commit().await.map_err(db)?;
+        .await?;
+        tx.commit().await?;
         self.relay.notify_one();
         Ok(())
     }
 
     /// argon2 off the async threads, at most `hash_slots` at a time.
-    async fn hash(&self, password: Password) -> Result<String, AppError> {
+    async fn hash(&self, password: Password) -> Result<String, UserError> {
         let hasher = self.hasher.clone();
         self.blocking(move || hasher.hash(&password)).await
     }
@@ -280,20 +259,20 @@ impl Accounts {
     async fn blocking<T: Send + 'static>(
         &self,
         work: impl FnOnce() -> T + Send + 'static,
-    ) -> Result<T, AppError> {
+    ) -> Result<T, UserError> {
         let _slot = self
             .hash_slots
             .acquire()
             .await
-            .map_err(AppError::internal)?;
+            .map_err(|err| UserError::Internal(err.into()))?;
         tokio::task::spawn_blocking(work)
             .await
-            .map_err(AppError::internal)
+            .map_err(|err| UserError::Internal(err.into()))
     }
 
     /// Checks `presented` against `hash`. Without a hash (unknown user) it still pays for one, so
     /// timing does not reveal which usernames exist.
-    async fn verify(&self, presented: Password, hash: Option<String>) -> Result<bool, AppError> {
+    async fn verify(&self, presented: Password, hash: Option<String>) -> Result<bool, UserError> {
         let hasher = self.hasher.clone();
         self.blocking(move || match hash {
             Some(h) => hasher.verify(&presented, &h),

@@ -18,12 +18,12 @@ use sha2::digest::common::hazmat::{SerializableState, SerializedState};
 use sha2::{Digest, Sha256};
 
 use super::Uploads;
+use crate::adapters::objects::S3Error;
+use crate::adapters::register::Outcome as Registration;
 use crate::domain::checksum::Expected;
 use crate::domain::kind::{self, Kind, SNIFF_LEN};
 use crate::error::UploadError;
 use crate::metrics;
-use crate::objects::S3Error;
-use crate::register::Outcome as Registration;
 use crate::store::sessions::{self, ASSEMBLED, DONE, FINAL, PARTIAL, SentPart, Session};
 
 /// A PATCH as the handler read it.

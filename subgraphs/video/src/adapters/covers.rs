@@ -15,10 +15,10 @@ use chrono::Utc;
 use tokio::process::Command;
 use tokio::sync::{Notify, Semaphore, mpsc};
 
+use crate::adapters::ranking::Ranking;
 use crate::config::{CoverConfig, Topics};
 use crate::domain::events::VideoEvent;
 use crate::metrics;
-use crate::ranking::Ranking;
 use crate::store::videos::{self, CoverStatus};
 
 /// Waiting jobs beyond which new ones are left to the next start's sweep.
@@ -252,7 +252,7 @@ pub async fn sweep(pool: &sqlx::MySqlPool, queue: &CoverQueue) {
 
 /// Uploads the default cover unless the bucket has it (best effort: a failure is logged).
 pub async fn ensure_default(http: &reqwest::Client, presigner: &kit::s3::Presigner, key: &str) {
-    const DEFAULT_COVER: &[u8] = include_bytes!("../assets/default-cover.png");
+    const DEFAULT_COVER: &[u8] = include_bytes!("../../assets/default-cover.png");
     let present = http
         .get(presigner.get(key, URL_TTL))
         .send()

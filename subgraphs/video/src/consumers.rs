@@ -6,10 +6,10 @@
 
 use std::time::Duration;
 
-use crate::catalog::Catalog;
 use crate::domain::events::VisitEvent;
 use crate::metrics;
 use crate::store::{videos, visits};
+use crate::usecases::Catalog;
 
 /// How often applied ids older than the retention are pruned.
 pub const PRUNE_EVERY: Duration = Duration::from_secs(600);

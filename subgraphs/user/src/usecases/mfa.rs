@@ -4,14 +4,12 @@
 
 use std::net::IpAddr;
 
-use chrono::Utc;
-use kit::AppError;
-
-use super::{Accounts, db, now};
+use super::{Accounts, now};
 use crate::domain::mfa::MfaSecret;
 use crate::error::UserError;
 use crate::metrics;
 use crate::store;
+use chrono::Utc;
 
 /// The secret offered for binding, with its QR code.
 pub struct MfaOffer {
@@ -21,7 +19,7 @@ pub struct MfaOffer {
 
 impl Accounts {
     /// A new secret for `user_id`, kept (sealed) as pending until a code proves the app has it.
-    pub async fn mfa_offer(&self, user_id: i64) -> Result<MfaOffer, AppError> {
+    pub async fn mfa_offer(&self, user_id: i64) -> Result<MfaOffer, UserError> {
         let user = self.user(user_id).await?;
         let secret = MfaSecret::generate();
         store::users::set_mfa_pending(
@@ -30,8 +28,7 @@ impl Accounts {
             &self.secrets.seal(secret.bytes()),
             now(),
         )
-        .await
-        .map_err(db)?;
+        .await?;
         Ok(MfaOffer {
             qrcode: secret.qr_data_url(&user.username)?,
             secret: secret.base32(),
@@ -48,7 +45,7 @@ impl Accounts {
         code: &str,
         current: Option<&str>,
         client: Option<IpAddr>,
-    ) -> Result<(), AppError> {
+    ) -> Result<(), UserError> {
         let offered = MfaSecret::from_base32(secret)?;
         let user = self.user(user_id).await?;
         let pending = user
@@ -56,7 +53,7 @@ impl Accounts {
             .as_deref()
             .ok_or(UserError::InvalidMfaSecret)?;
         if MfaSecret::from_bytes(self.secrets.open(pending)?) != offered {
-            return Err(UserError::InvalidMfaSecret.into());
+            return Err(UserError::InvalidMfaSecret);
         }
         let step = offered.verify(code, Utc::now().timestamp() as u64, None)?;
         // Last, so that a mistake above does not cost the owner a code of the bound secret.
@@ -67,7 +64,7 @@ impl Accounts {
             self.spend_code(&user, sealed, current).await?;
             self.guard.succeeded(&key).await?;
         }
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut tx = self.pool.begin().await?;
         store::users::bind_mfa(
             &mut *tx,
             user_id,
@@ -75,16 +72,13 @@ impl Accounts {
             step as i64,
             now(),
         )
-        .await
-        .map_err(db)?;
+        .await?;
         let revoked = if replacing {
-            store::sessions::revoke_all(&mut *tx, user_id, now())
-                .await
-                .map_err(db)?
+            store::sessions::revoke_all(&mut *tx, user_id, now()).await?
         } else {
             0
         };
-        tx.commit().await.map_err(db)?;
+        tx.commit().await?;
         metrics::mfa_bound();
         if replacing {
             tracing::info!(

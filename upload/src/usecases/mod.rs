@@ -20,13 +20,13 @@ use sha2::digest::common::hazmat::SerializableState;
 use sqlx::MySqlPool;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+use crate::adapters::objects::Objects;
+use crate::adapters::register::Registrar;
 use crate::config::Limits;
 use crate::domain::kind::Kind;
 use crate::domain::metadata::Described;
 use crate::error::UploadError;
 use crate::metrics;
-use crate::objects::Objects;
-use crate::register::Registrar;
 use crate::store::lock::{self, UploadLock};
 use crate::store::sessions::{self, DONE, PARTIAL, Session};
 

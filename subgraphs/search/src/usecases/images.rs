@@ -10,16 +10,16 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use kit::s3::ObjectUrls;
-use kit::{AppError, ErrorCode};
 use sha2::{Digest, Sha256};
 use sqlx::MySqlPool;
 
+use crate::adapters::embed::{self, Embedder};
+use crate::adapters::objects::{ObjectError, Objects};
+use crate::adapters::vectors::Vectors;
 use crate::domain::events::Source;
-use crate::embed::{self, Embedder};
+use crate::error::SearchError;
 use crate::metrics;
-use crate::objects::{ObjectError, Objects};
 use crate::store::images;
-use crate::vectors::Vectors;
 
 /// A ranked search result.
 #[derive(Debug, Clone)]
@@ -54,36 +54,29 @@ pub struct Images {
     pub max_files: usize,
 }
 
-/// A Milvus or MySQL failure: logged with its text, answered without it (it names addresses).
-fn store(err: impl std::fmt::Display) -> AppError {
-    tracing::error!(error.message = %err, "image index call failed");
-    AppError::with_message(
-        ErrorCode::Unavailable,
-        "the image index is unavailable, retry later",
-    )
-}
-
 impl Images {
     /// The `k` stored images most like `bytes`, best first.
-    pub async fn search(&self, bytes: Bytes, k: usize) -> Result<Vec<Found>, AppError> {
+    pub async fn search(&self, bytes: Bytes, k: usize) -> Result<Vec<Found>, SearchError> {
         if k == 0 || k > self.max_k {
-            return Err(AppError::with_message(
-                ErrorCode::InvalidParameter,
-                format!("limit must be between 1 and {}", self.max_k),
-            ));
+            return Err(SearchError::invalid(format!(
+                "limit must be between 1 and {}",
+                self.max_k
+            )));
         }
         embed::check(&bytes, self.max_bytes)?;
         let started = Instant::now();
         let vector = self.embedder.embed(bytes).await?;
         metrics::stage("embed", started.elapsed());
         let started = Instant::now();
-        let hits = self.vectors.search(vector, k).await.map_err(store)?;
+        let hits = self
+            .vectors
+            .search(vector, k)
+            .await
+            .map_err(SearchError::index)?;
         metrics::stage("milvus", started.elapsed());
         let started = Instant::now();
         let ids: Vec<i64> = hits.iter().map(|h| h.id).collect();
-        let rows = images::by_ids(&self.pool, &ids)
-            .await
-            .map_err(AppError::internal)?;
+        let rows = images::by_ids(&self.pool, &ids).await?;
         metrics::stage("records", started.elapsed());
         metrics::searched("image");
         Ok(hits
@@ -103,13 +96,16 @@ impl Images {
 
     /// Stores uploaded image bytes under a content-addressed key and indexes them (importing the
     /// same bytes twice gives the same image).
-    pub async fn import(&self, bytes: Bytes, owner: i64) -> Result<Imported, AppError> {
+    pub async fn import(&self, bytes: Bytes, owner: i64) -> Result<Imported, SearchError> {
         let mime = embed::check(&bytes, self.max_bytes)?;
         let digest: [u8; 32] = Sha256::digest(&bytes).into();
         let ext = mime.trim_start_matches("image/");
         let key = format!("images/{}.{ext}", hex(&digest));
         let vector = self.embedder.embed(bytes.clone()).await?;
-        self.objects.put(&key, bytes, mime).await.map_err(store)?;
+        self.objects
+            .put(&key, bytes, mime)
+            .await
+            .map_err(SearchError::index)?;
         let id = self
             .record(&key, Source::Import, Some(owner), &digest, vector)
             .await?;
@@ -127,14 +123,14 @@ impl Images {
         key: &str,
         source: Source,
         source_id: i64,
-    ) -> Result<(), AppError> {
+    ) -> Result<(), SearchError> {
         let bytes = match self.objects.get(key, self.max_bytes).await {
             Ok(bytes) => bytes,
             Err(err @ (ObjectError::Missing(_) | ObjectError::TooLarge(_))) => {
                 tracing::warn!(error.message = %err, "image not indexed");
                 return self.forget(source, source_id, Some(key)).await;
             }
-            Err(err) => return Err(store(err)),
+            Err(err) => return Err(SearchError::index(err)),
         };
         if let Err(err) = embed::check(&bytes, self.max_bytes) {
             tracing::warn!(
@@ -164,14 +160,13 @@ impl Images {
         source: Source,
         source_id: i64,
         keep: Option<&str>,
-    ) -> Result<(), AppError> {
-        let ids = images::of_source(&self.pool, source, source_id, keep)
+    ) -> Result<(), SearchError> {
+        let ids = images::of_source(&self.pool, source, source_id, keep).await?;
+        self.vectors
+            .delete(&ids)
             .await
-            .map_err(AppError::internal)?;
-        self.vectors.delete(&ids).await.map_err(store)?;
-        images::remove(&self.pool, &ids)
-            .await
-            .map_err(AppError::internal)
+            .map_err(SearchError::index)?;
+        Ok(images::remove(&self.pool, &ids).await?)
     }
 
     async fn record(
@@ -181,7 +176,7 @@ impl Images {
         source_id: Option<i64>,
         digest: &[u8; 32],
         vector: Vec<f32>,
-    ) -> Result<i64, AppError> {
+    ) -> Result<i64, SearchError> {
         let now = chrono::Utc::now().naive_utc();
         let id = images::upsert(
             &self.pool,
@@ -192,9 +187,11 @@ impl Images {
             digest,
             now,
         )
-        .await
-        .map_err(AppError::internal)?;
-        self.vectors.upsert(&[(id, vector)]).await.map_err(store)?;
+        .await?;
+        self.vectors
+            .upsert(&[(id, vector)])
+            .await
+            .map_err(SearchError::index)?;
         metrics::indexed(source.as_str());
         Ok(id)
     }

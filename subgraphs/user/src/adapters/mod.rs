@@ -1,0 +1,3 @@
+//! The user service's ways out to other systems: [`guard`] (login throttling counted in Redis).
+
+pub mod guard;
