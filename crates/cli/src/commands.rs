@@ -73,9 +73,8 @@ fn bring_up<'a>(paths: &Paths, servers: impl Iterator<Item = &'a Server>) -> any
                 );
             }
         }
-        match server.name {
-            "mariadb" => provision::mysql_account()?,
-            _ => {}
+        if server.name == "mariadb" {
+            provision::mysql_account()?;
         }
     }
     Ok(started)

@@ -15,7 +15,7 @@ pub const MAX_GROUP_NAME: usize = 64;
 
 impl Social {
     fn chat_text(&self, raw: &str) -> Result<String, SocialError> {
-        Ok(comment_content(raw, self.chat.max_chars)?)
+        comment_content(raw, self.chat.max_chars)
     }
 
     /// Stores a message from `from` to `to`; they must be friends.

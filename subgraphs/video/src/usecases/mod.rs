@@ -132,8 +132,7 @@ impl Catalog {
                 VideoError::NotFound
             } else {
                 VideoError::NotOwner
-            }
-            .into());
+            });
         }
         let event = VideoEvent::Deleted {
             id: kit::id::next_id(),
