@@ -60,8 +60,7 @@ pub fn local(
 ) -> Result<Config, kit::config::ConfigError> {
     let mut c: Config = kit::config::load_from(DEFAULTS, None, Vec::new())?;
     c.http.listen = "127.0.0.1:0".into();
-    c.db.url = secrecy::SecretString::from(at.mysql_url.clone());
-    c.db.database = at.database("upload");
+    at.own_database(&mut c.db, "upload");
     c.s3.endpoint = at.s3_endpoint.clone();
     c.register.video_url = video_url;
     c.register.user_url = user_url;

@@ -101,6 +101,12 @@ impl LocalServers {
         (self.unique)(&format!("{}_{service}", self.prefix))
     }
 
+    /// Points a service's `[db]` at the local MySQL, on a database of its own for `service`.
+    pub fn own_database(&self, db: &mut DbConfig, service: &str) {
+        db.url = SecretString::from(self.mysql_url.clone());
+        db.database = self.database(service);
+    }
+
     /// A topic, group or collection name of its own.
     pub fn name(&self, what: &str) -> String {
         (self.unique)(&format!("test_{what}"))

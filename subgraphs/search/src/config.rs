@@ -68,8 +68,7 @@ pub struct ImageLimits {
 pub fn local(at: &kit::config::LocalServers) -> Result<Config, kit::config::ConfigError> {
     let mut c: Config = kit::config::load_from(DEFAULTS, None, Vec::new())?;
     c.http.listen = "127.0.0.1:0".into();
-    c.db.url = secrecy::SecretString::from(at.mysql_url.clone());
-    c.db.database = at.database("search");
+    at.own_database(&mut c.db, "search");
     c.kafka.brokers = at.kafka_brokers.clone();
     c.topics.videos = at.name("search_videos");
     c.topics.users = at.name("search_users");

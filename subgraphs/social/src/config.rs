@@ -68,8 +68,7 @@ pub struct ChatConfig {
 pub fn local(at: &kit::config::LocalServers) -> Result<Config, kit::config::ConfigError> {
     let mut c: Config = kit::config::load_from(DEFAULTS, None, Vec::new())?;
     c.http.listen = "127.0.0.1:0".into();
-    c.db.url = secrecy::SecretString::from(at.mysql_url.clone());
-    c.db.database = at.database("social");
+    at.own_database(&mut c.db, "social");
     c.kafka.brokers = at.kafka_brokers.clone();
     c.topics.interactions = at.name("interactions");
     c.topics.interactions_partitions = 2;

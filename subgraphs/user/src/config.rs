@@ -68,8 +68,7 @@ pub struct PasswordConfig {
 pub fn local(at: &kit::config::LocalServers) -> Result<Config, kit::config::ConfigError> {
     let mut c: Config = kit::config::load_from(DEFAULTS, None, Vec::new())?;
     c.http.listen = "127.0.0.1:0".into();
-    c.db.url = SecretString::from(at.mysql_url.clone());
-    c.db.database = at.database("user");
+    at.own_database(&mut c.db, "user");
     c.redis.url = SecretString::from(at.redis_url.clone());
     c.s3.endpoint = at.s3_endpoint.clone();
     c.kafka.brokers = at.kafka_brokers.clone();

@@ -52,10 +52,9 @@ pub async fn run(
             config.password.memory_kib,
             config.password.iterations,
             config.password.parallelism,
-        )
-        .map_err(anyhow::Error::msg)?,
+        )?,
         keys: TokenKeys::new(&auth.jwt_key, auth.access_ttl_secs, auth.refresh_ttl_secs)?,
-        secrets: SecretBox::new(&auth.mfa_key).map_err(anyhow::Error::msg)?,
+        secrets: SecretBox::new(&auth.mfa_key)?,
         guard: LoginGuard::new(limiter, config.login_limit),
         events_topic: config.topics.events.clone(),
         relay: relay.notifier(),

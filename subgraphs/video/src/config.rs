@@ -69,8 +69,7 @@ pub struct CoverConfig {
 pub fn local(at: &kit::config::LocalServers) -> Result<Config, kit::config::ConfigError> {
     let mut c: Config = kit::config::load_from(DEFAULTS, None, Vec::new())?;
     c.http.listen = "127.0.0.1:0".into();
-    c.db.url = secrecy::SecretString::from(at.mysql_url.clone());
-    c.db.database = at.database("video");
+    at.own_database(&mut c.db, "video");
     c.redis.url = secrecy::SecretString::from(at.redis_url.clone());
     c.kafka.brokers = at.kafka_brokers.clone();
     c.topics.visits = at.name("video_visits");

@@ -55,9 +55,8 @@ pub struct PasswordHasher {
 
 impl PasswordHasher {
     /// `memory_kib`, `iterations`, `parallelism`: the argon2 cost.
-    pub fn new(memory_kib: u32, iterations: u32, parallelism: u32) -> Result<Self, String> {
-        let params =
-            Params::new(memory_kib, iterations, parallelism, None).map_err(|e| e.to_string())?;
+    pub fn new(memory_kib: u32, iterations: u32, parallelism: u32) -> Result<Self, argon2::Error> {
+        let params = Params::new(memory_kib, iterations, parallelism, None)?;
         Ok(Self {
             argon2: Argon2::new(Algorithm::Argon2id, Version::V0x13, params),
         })

@@ -10,15 +10,20 @@ use crate::error::UserError;
 
 const NONCE_LEN: usize = 12;
 
+/// The configured MFA key is too short to be a key.
+#[derive(Debug, thiserror::Error)]
+#[error("the MFA encryption key must be at least 32 bytes")]
+pub struct KeyTooShort;
+
 /// Seals and opens small secrets.
 #[derive(Clone)]
 pub struct SecretBox(Aes256Gcm);
 
 impl SecretBox {
-    pub fn new(key: &SecretString) -> Result<Self, String> {
+    pub fn new(key: &SecretString) -> Result<Self, KeyTooShort> {
         let raw = key.expose_secret().as_bytes();
         if raw.len() < 32 {
-            return Err("the MFA encryption key must be at least 32 bytes".into());
+            return Err(KeyTooShort);
         }
         let digest = Sha256::digest(raw);
         Ok(Self(
