@@ -66,17 +66,13 @@ pub async fn run(
             .sweep_until(Duration::from_secs(config.limits.sweep_secs), stop.wait()),
     );
     let routes = tus::routes(state.clone()).merge(west2::routes(state));
-    let app = kit::server::app(
+    kit::server::serve_configured(
+        "upload",
+        listener,
         routes,
         vec![kit::db::readiness(&pool)],
-        kit::server::BodyLimits::from_config(&config.http),
-    );
-    tracing::info!(listen = %listener.local_addr()?, "upload service listening");
-    kit::server::serve(
-        listener,
-        app,
+        &config.http,
         stop.after(shutdown),
-        kit::server::Timeouts::from_config(&config.http),
     )
     .await?;
     Ok(())

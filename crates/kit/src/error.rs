@@ -150,6 +150,36 @@ pub struct AppError {
 /// let ext = err.extensions.unwrap();
 /// assert_eq!(ext.get("code"), Some(&async_graphql::Value::from(13003)));
 /// ```
+/// Everything a service's error enum needs besides its one `From<_> for AppError`: the GraphQL
+/// conversion ([`graphql_error!`]), `Coded` from an [`AppError`] kit raised, and `Internal` from the
+/// errors a use case `?`s (sqlx, serde_json). The enum must have `Coded(AppError)` and
+/// `Internal(Cause)` variants.
+#[cfg(feature = "graphql")]
+#[macro_export]
+macro_rules! service_error {
+    ($error:ident) => {
+        $crate::graphql_error!($error);
+
+        impl ::core::convert::From<$crate::AppError> for $error {
+            fn from(err: $crate::AppError) -> Self {
+                $error::Coded(err)
+            }
+        }
+
+        impl ::core::convert::From<::sqlx::Error> for $error {
+            fn from(err: ::sqlx::Error) -> Self {
+                $error::Internal(err.into())
+            }
+        }
+
+        impl ::core::convert::From<::serde_json::Error> for $error {
+            fn from(err: ::serde_json::Error) -> Self {
+                $error::Internal(err.into())
+            }
+        }
+    };
+}
+
 #[cfg(feature = "graphql")]
 #[macro_export]
 macro_rules! graphql_error {

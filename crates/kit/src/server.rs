@@ -168,6 +168,21 @@ impl Timeouts {
 /// Serves `app` on `listener` until `shutdown` resolves, then lets in-flight requests finish for at
 /// most `timeouts.grace` before returning. Connections are HTTP/1.1 (with upgrades, for
 /// WebSockets), with `timeouts.header_read` on every request head.
+/// Serves `routes` (wrapped by [`app`] with `checks`) on `listener` until `shutdown`, with the body
+/// limits and waits of a service's `[http]` section; logs the address as `name`.
+pub async fn serve_configured(
+    name: &str,
+    listener: TcpListener,
+    routes: Router,
+    checks: Vec<Check>,
+    http: &crate::config::HttpConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = app(routes, checks, BodyLimits::from_config(http));
+    tracing::info!(server.address = %listener.local_addr()?, service.name = name, "listening");
+    serve(listener, app, shutdown, Timeouts::from_config(http)).await
+}
+
 pub async fn serve(
     listener: TcpListener,
     app: Router,

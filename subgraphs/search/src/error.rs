@@ -2,7 +2,7 @@
 //!
 //! Use cases return [`SearchError`]; it becomes an [`AppError`] in one place (the `From` below), and
 //! has no `Display`, so a resolver can only `?` it through that conversion
-//! ([`kit::graphql_error!`]): no failure leaves without its code.
+//! ([`kit::service_error!`]): no failure leaves without its code.
 
 use std::borrow::Cow;
 
@@ -34,7 +34,7 @@ impl From<SearchError> for AppError {
     }
 }
 
-kit::graphql_error!(SearchError);
+kit::service_error!(SearchError);
 
 impl SearchError {
     /// Bad input, with the message the client sees.
@@ -48,20 +48,8 @@ impl SearchError {
     }
 }
 
-impl From<AppError> for SearchError {
-    fn from(err: AppError) -> Self {
-        SearchError::Coded(err)
-    }
-}
-
 impl From<crate::adapters::embed::EmbedError> for SearchError {
     fn from(err: crate::adapters::embed::EmbedError) -> Self {
         SearchError::Coded(err.into())
-    }
-}
-
-impl From<sqlx::Error> for SearchError {
-    fn from(err: sqlx::Error) -> Self {
-        SearchError::Internal(err.into())
     }
 }

@@ -120,17 +120,13 @@ pub async fn run(
         images,
         credentials,
     };
-    let app = kit::server::app(
+    kit::server::serve_configured(
+        "search",
+        listener,
         graphql.merge(http::routes(state)),
         vec![kit::db::readiness(&pool)],
-        kit::server::BodyLimits::from_config(&config.http),
-    );
-    tracing::info!(server.address = %listener.local_addr()?, "search subgraph listening");
-    kit::server::serve(
-        listener,
-        app,
+        &config.http,
         stop.after(shutdown),
-        kit::server::Timeouts::from_config(&config.http),
     )
     .await?;
     Ok(())

@@ -2,7 +2,7 @@
 //!
 //! Use cases return [`SocialError`]; it becomes an [`AppError`] in one place (the `From` below), and
 //! has no `Display`, so a resolver can only `?` it through that conversion
-//! ([`kit::graphql_error!`]): no failure leaves without its code.
+//! ([`kit::service_error!`]): no failure leaves without its code.
 
 use kit::error::Cause;
 use kit::{AppError, ErrorCode};
@@ -59,22 +59,4 @@ impl From<SocialError> for AppError {
     }
 }
 
-kit::graphql_error!(SocialError);
-
-impl From<AppError> for SocialError {
-    fn from(err: AppError) -> Self {
-        SocialError::Coded(err)
-    }
-}
-
-impl From<sqlx::Error> for SocialError {
-    fn from(err: sqlx::Error) -> Self {
-        SocialError::Internal(err.into())
-    }
-}
-
-impl From<serde_json::Error> for SocialError {
-    fn from(err: serde_json::Error) -> Self {
-        SocialError::Internal(err.into())
-    }
-}
+kit::service_error!(SocialError);

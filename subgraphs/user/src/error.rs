@@ -2,7 +2,7 @@
 //!
 //! Use cases return [`UserError`]; it becomes an [`AppError`] in one place (the `From` below), and
 //! has no `Display`, so a resolver can only `?` it through that conversion
-//! ([`kit::graphql_error!`]): no failure leaves without its code.
+//! ([`kit::service_error!`]): no failure leaves without its code.
 
 use kit::error::Cause;
 use kit::{AppError, ErrorCode};
@@ -76,22 +76,4 @@ impl From<UserError> for AppError {
     }
 }
 
-kit::graphql_error!(UserError);
-
-impl From<AppError> for UserError {
-    fn from(err: AppError) -> Self {
-        UserError::Coded(err)
-    }
-}
-
-impl From<sqlx::Error> for UserError {
-    fn from(err: sqlx::Error) -> Self {
-        UserError::Internal(err.into())
-    }
-}
-
-impl From<serde_json::Error> for UserError {
-    fn from(err: serde_json::Error) -> Self {
-        UserError::Internal(err.into())
-    }
-}
+kit::service_error!(UserError);

@@ -2,7 +2,7 @@
 //!
 //! Use cases return [`VideoError`]; it becomes an [`AppError`] in one place (the `From` below), and
 //! has no `Display`, so a resolver can only `?` it through that conversion
-//! ([`kit::graphql_error!`]): no failure leaves without its code.
+//! ([`kit::service_error!`]): no failure leaves without its code.
 
 use kit::error::Cause;
 use kit::{AppError, ErrorCode};
@@ -38,22 +38,4 @@ impl From<VideoError> for AppError {
     }
 }
 
-kit::graphql_error!(VideoError);
-
-impl From<AppError> for VideoError {
-    fn from(err: AppError) -> Self {
-        VideoError::Coded(err)
-    }
-}
-
-impl From<sqlx::Error> for VideoError {
-    fn from(err: sqlx::Error) -> Self {
-        VideoError::Internal(err.into())
-    }
-}
-
-impl From<serde_json::Error> for VideoError {
-    fn from(err: serde_json::Error) -> Self {
-        VideoError::Internal(err.into())
-    }
-}
+kit::service_error!(VideoError);

@@ -108,15 +108,7 @@ pub async fn serve_subgraph_with<E: Executor>(
         http.body_limit,
     )
     .merge(extra);
-    let app = crate::server::app(routes, checks, crate::server::BodyLimits::from_config(http));
-    tracing::info!(server.address = %listener.local_addr()?, service.name = name, "subgraph listening");
-    crate::server::serve(
-        listener,
-        app,
-        shutdown,
-        crate::server::Timeouts::from_config(http),
-    )
-    .await
+    crate::server::serve_configured(name, listener, routes, checks, http, shutdown).await
 }
 
 /// A subgraph schema's SDL as the router composes it: federation v2, with `@composeDirective`.
