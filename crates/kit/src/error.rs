@@ -150,6 +150,18 @@ pub struct AppError {
 /// let ext = err.extensions.unwrap();
 /// assert_eq!(ext.get("code"), Some(&async_graphql::Value::from(13003)));
 /// ```
+#[cfg(feature = "graphql")]
+#[macro_export]
+macro_rules! graphql_error {
+    ($error:ty) => {
+        impl ::core::convert::From<$error> for ::async_graphql::Error {
+            fn from(err: $error) -> Self {
+                $crate::AppError::from(err).into_graphql()
+            }
+        }
+    };
+}
+
 /// Everything a service's error enum needs besides its one `From<_> for AppError`: the GraphQL
 /// conversion ([`graphql_error!`]), `Coded` from an [`AppError`] kit raised, and `Internal` from the
 /// errors a use case `?`s (sqlx, serde_json). The enum must have `Coded(AppError)` and
@@ -175,18 +187,6 @@ macro_rules! service_error {
         impl ::core::convert::From<::serde_json::Error> for $error {
             fn from(err: ::serde_json::Error) -> Self {
                 $error::Internal(err.into())
-            }
-        }
-    };
-}
-
-#[cfg(feature = "graphql")]
-#[macro_export]
-macro_rules! graphql_error {
-    ($error:ty) => {
-        impl ::core::convert::From<$error> for ::async_graphql::Error {
-            fn from(err: $error) -> Self {
-                $crate::AppError::from(err).into_graphql()
             }
         }
     };
