@@ -7,7 +7,7 @@
 //! come from [`crate::respond`].
 
 use hive_router::async_trait;
-use hive_router::ntex::http::StatusCode;
+use hive_router::ntex::http::{Method, StatusCode};
 use hive_router::plugins::hooks::on_graphql_analysis::{
     OnGraphqlAnalysisHookPayload, OnGraphqlAnalysisHookResult,
 };
@@ -188,6 +188,9 @@ impl ClipfedPlugin {
         if matches!(path.as_str(), "/health" | "/readiness" | "/metrics") {
             return payload.proceed();
         }
+        if path == rest::openapi::PATH && req.method() == Method::GET {
+            return payload.end_with_response(crate::respond::json(rest::openapi::served()));
+        }
         let mut presented =
             Presented::read(|name| req.headers().get(name).and_then(|v| v.to_str().ok()));
         if path == crate::ws::PATH && presented.access.is_none() {
@@ -222,6 +225,9 @@ impl ClipfedPlugin {
             return payload.end_with_response(response);
         }
 
+        if let Some(allow) = crate::proxy::wrong_method(&path, req.method().as_str()) {
+            return payload.end_with_response(crate::respond::method_not_allowed(allow));
+        }
         if let Some(base) = crate::proxy::upstream(&self.config, &path) {
             if let Err(err) = self
                 .throttle
@@ -245,13 +251,9 @@ impl ClipfedPlugin {
                 rest::edge::serve(payload, route, viewer, signed, self.config.form_limit_bytes)
                     .await
             }
-            table::Lookup::WrongMethod => payload.end_with_response(plain(
-                StatusCode::METHOD_NOT_ALLOWED,
-                &AppError::with_message(
-                    ErrorCode::InvalidParameter,
-                    "method not allowed on this route",
-                ),
-            )),
+            table::Lookup::WrongMethod(allow) => {
+                payload.end_with_response(crate::respond::method_not_allowed(&allow))
+            }
             table::Lookup::NotARoute
                 if self.config.production
                     && crate::introspection::wants_ide(&method, accept(req.headers())) =>

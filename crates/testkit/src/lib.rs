@@ -93,6 +93,24 @@ pub fn tools_dir() -> std::path::PathBuf {
     std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tools")
 }
 
+/// A program of the project venv (`.clipfed/venv/bin/<name>`, beside the Python the test command
+/// names in `CLIPFED_TEST_PYTHON`); panics with the fix when it is not installed.
+pub fn venv_program(name: &str) -> std::path::PathBuf {
+    let python = std::env::var_os("CLIPFED_TEST_PYTHON")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("../../.clipfed/venv/bin/python")
+        });
+    let path = python.with_file_name(name);
+    assert!(
+        path.is_file(),
+        "{} is not installed: run the tests with `cargo run -p clipfed -- test`, which installs it",
+        path.display()
+    );
+    path
+}
+
 /// Runs a tool that prints one JSON value (a tus client, the audit) and returns that value;
 /// panics with its output when it fails. `what` names the tool in the message.
 pub async fn run_json(cmd: &mut tokio::process::Command, what: &str) -> serde_json::Value {
@@ -304,6 +322,14 @@ where
     panic!("not within {secs} s: {what}");
 }
 
+/// A port on 127.0.0.1 that nothing listens on at the moment (bound once and released).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
 /// The body of `GET url` as text (a `/metrics` page); any transport error fails the test.
 pub async fn get_text(client: &reqwest::Client, url: &str) -> String {
     let answer = client.get(url).send().await.expect("GET answered");
@@ -342,10 +368,7 @@ fn tansu_program() -> std::path::PathBuf {
 impl PrivateBroker {
     /// Starts a broker with its data in `dir`; panics with the fix when tansu is missing.
     pub fn start(dir: &std::path::Path) -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map(|a| a.port())
-            .expect("a free port");
+        let port = free_port();
         let mut broker = Self {
             port,
             dir: dir.to_owned(),

@@ -4,6 +4,7 @@
 
 pub mod edge;
 pub mod input;
+pub mod openapi;
 pub mod output;
 pub mod table;
 

@@ -376,26 +376,26 @@ pub static ROUTES: &[Route] = &[
 ];
 
 /// What the table says about a method and path.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub enum Lookup {
     Found(&'static Route),
-    /// The path is a route, the method is not (HTTP 405).
-    WrongMethod,
+    /// The path is a route, the method is not (HTTP 405): the methods it takes, for `Allow`.
+    WrongMethod(String),
     NotARoute,
 }
 
 pub fn lookup(method: &str, path: &str) -> Lookup {
-    let mut wrong_method = false;
+    let mut allowed = Vec::new();
     for route in ROUTES.iter().filter(|r| r.paths.contains(&path)) {
         if route.method.as_str() == method {
             return Lookup::Found(route);
         }
-        wrong_method = true;
+        allowed.push(route.method.as_str());
     }
-    if wrong_method {
-        Lookup::WrongMethod
-    } else {
+    if allowed.is_empty() {
         Lookup::NotARoute
+    } else {
+        Lookup::WrongMethod(allowed.join(", "))
     }
 }
 
@@ -424,7 +424,7 @@ mod tests {
     #[test]
     fn lookups_tell_wrong_methods_from_unknown_paths() {
         assert!(matches!(lookup("GET", "/video/feed/"), Lookup::Found(r) if r.id == "V1"));
-        assert!(matches!(lookup("POST", "/video/feed"), Lookup::WrongMethod));
+        assert!(matches!(lookup("POST", "/video/feed"), Lookup::WrongMethod(a) if a == "GET"));
         assert!(matches!(lookup("GET", "/video/nothing"), Lookup::NotARoute));
         assert!(matches!(lookup("DELETE", "/comment/delete"), Lookup::Found(r) if r.id == "I5"));
     }

@@ -5,6 +5,7 @@ mod accounts;
 mod chat;
 mod files;
 mod graphql;
+mod openapi;
 mod security;
 mod social;
 mod stack;

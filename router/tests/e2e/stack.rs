@@ -69,7 +69,7 @@ impl Stack {
         let social = start_social(&t).await;
         let search = start_search(&t).await;
         let upload = start_upload(&video, &user).await;
-        let port = free_port();
+        let port = testkit::free_port();
         let base = format!("http://127.0.0.1:{port}");
         let dir = env!("CARGO_MANIFEST_DIR");
         let config = test_config(dir);
@@ -315,14 +315,6 @@ fn test_config(dir: &str) -> tempfile::NamedTempFile {
         .expect("a temporary file");
     std::fs::write(file.path(), text).expect("the test config is written");
     file
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// Where the local servers are; databases named `clipfed_e2e_<service>_...`.
