@@ -44,6 +44,7 @@ async fn schemathesis_finds_no_server_error_and_no_undocumented_answer() {
     // Kept after the run: every request and answer, for reading a failure.
     let report = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("schemathesis");
     let _ = std::fs::remove_dir_all(&report);
+    std::fs::create_dir_all(&report).unwrap();
     let out = tokio::process::Command::new(testkit::venv_program("schemathesis"))
         .args(["run", DOCUMENT, "--url", &s.base])
         .args(["--header", &format!("Access-Token: {access}")])
@@ -78,6 +79,8 @@ async fn schemathesis_finds_no_server_error_and_no_undocumented_answer() {
         .args(["--generation-database", "none"])
         .args(["--report", "ndjson", "--report-dir"])
         .arg(&report)
+        // Its own caches go there too, not into the source tree.
+        .current_dir(&report)
         .env("SCHEMATHESIS_TELEMETRY", "false")
         .env("SCHEMATHESIS_HOOKS", "schemathesis_hooks")
         .env("PYTHONPATH", testkit::tools_dir().join("python"))
