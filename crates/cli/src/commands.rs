@@ -88,10 +88,38 @@ fn ensure_tools(paths: &Paths) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Runs `build` on a thread of its own while `setup` installs and starts the servers, and waits
+/// for both. On two cores a cargo build leaves a core idle for much of its run (one crate at a time,
+/// linking); the tool builds and installs of `setup` (tansu, s3s-fs, pip, apt) fill it.
+fn beside<T>(
+    build: impl FnOnce() -> anyhow::Result<()> + Send,
+    setup: impl FnOnce() -> anyhow::Result<T>,
+) -> anyhow::Result<T> {
+    std::thread::scope(|scope| {
+        let built = scope.spawn(build);
+        let set_up = setup();
+        let built = built
+            .join()
+            .unwrap_or_else(|_| Err(anyhow::anyhow!("the build thread panicked")));
+        let value = set_up?;
+        built?;
+        Ok(value)
+    })
+}
+
 pub fn up(paths: &Paths) -> anyhow::Result<ExitCode> {
-    let started = bring_up(paths, STACK.iter())?;
-    ensure_tools(paths)?;
-    services::build(paths)?;
+    // The build's log goes into .clipfed/logs from the start.
+    paths
+        .ensure()
+        .context("creating the state folder .clipfed/")?;
+    let started = beside(
+        || services::build(paths),
+        || {
+            let started = bring_up(paths, STACK.iter())?;
+            ensure_tools(paths)?;
+            Ok(started)
+        },
+    )?;
     for service in SERVICES {
         services::start(paths, service)?;
     }
@@ -208,10 +236,18 @@ fn ensure_nextest(paths: &Paths) -> anyhow::Result<()> {
 }
 
 pub fn test(paths: &Paths, extra: &[String]) -> anyhow::Result<ExitCode> {
-    bring_up(paths, STACK.iter().filter(|s| s.for_tests))?;
-    ensure_tools(paths)?;
-    node_tools(paths)?;
     ensure_nextest(paths)?;
+    paths
+        .ensure()
+        .context("creating the state folder .clipfed/")?;
+    beside(
+        || build_tests(paths),
+        || {
+            bring_up(paths, STACK.iter().filter(|s| s.for_tests))?;
+            ensure_tools(paths)?;
+            node_tools(paths)
+        },
+    )?;
     eprintln!("==> cargo nextest run --workspace");
     let status = cargo(paths)
         .args(["nextest", "run", "--workspace", "--no-fail-fast"])
@@ -253,6 +289,21 @@ pub fn test(paths: &Paths, extra: &[String]) -> anyhow::Result<ExitCode> {
 /// `cargo` in the repository root, without the build variables `cargo run` hands its child
 /// (CARGO_PKG_*, CARGO_MANIFEST_DIR, ...): passed on, they change build-script fingerprints and
 /// force rebuilds of ring and friends.
+/// Builds every test binary (what `cargo nextest run --workspace` then runs without building).
+fn build_tests(paths: &Paths) -> anyhow::Result<()> {
+    let step = Step::beside("building the tests");
+    let mut cmd = cargo(paths);
+    cmd.args(["nextest", "run", "--workspace", "--no-run"]);
+    run_logged(
+        &step,
+        cmd,
+        &paths.log("build-tests"),
+        "fix the compile error shown above",
+    )?;
+    step.done("");
+    Ok(())
+}
+
 fn cargo(paths: &Paths) -> Command {
     let mut cargo = Command::new("cargo");
     cargo.current_dir(&paths.root);

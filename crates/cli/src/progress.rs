@@ -24,8 +24,17 @@ pub struct Step {
 
 impl Step {
     pub fn start(label: impl Into<String>) -> Self {
-        let label = label.into();
-        let bar = std::io::stderr().is_terminal().then(|| {
+        Self::new(label.into(), std::io::stderr().is_terminal())
+    }
+
+    /// A step that runs beside others (a build on its own thread): plain lines, never a spinner,
+    /// which would fight the foreground step's for the terminal line.
+    pub fn beside(label: impl Into<String>) -> Self {
+        Self::new(label.into(), false)
+    }
+
+    fn new(label: String, spinner: bool) -> Self {
+        let bar = spinner.then(|| {
             let bar = ProgressBar::new_spinner();
             bar.set_style(
                 ProgressStyle::with_template("{spinner} {prefix} {wide_msg:.dim} {elapsed}")

@@ -99,7 +99,7 @@ pub const ROUTER_PORT: u16 = 8100;
 
 /// Builds every service binary in one cargo invocation.
 pub fn build(paths: &Paths) -> anyhow::Result<()> {
-    let step = Step::start("building the services");
+    let step = Step::beside("building the services");
     let mut cmd = Command::new("cargo");
     cmd.current_dir(&paths.root).arg("build");
     for s in SERVICES {
