@@ -38,21 +38,14 @@ pub fn has_dot_segment(path: &str) -> bool {
     })
 }
 
-/// The contract's file routes and the one method each takes (tus under `/uploads` takes every tus
-/// method and answers the others itself).
-const FILE_ROUTES: &[(&str, &str)] = &[
-    ("/video/publish", "POST"),
-    ("/user/avatar/upload", "PUT"),
-    ("/user/image/search", "POST"),
-];
-
 /// The method a file route takes, when `path` is one and `method` is not it (an HTTP 405, answered
-/// at the edge like the REST routes' so that it is an envelope).
+/// at the edge like the REST routes' so that it is an envelope). tus under `/uploads` takes every
+/// tus method and answers the others itself.
 pub fn wrong_method(path: &str, method: &str) -> Option<&'static str> {
-    FILE_ROUTES
+    crate::rest::table::FILE_ROUTES
         .iter()
-        .find(|(p, _)| *p == path)
-        .and_then(|(_, m)| (*m != method).then_some(*m))
+        .find(|r| r.path == path)
+        .and_then(|r| (r.method.as_str() != method).then_some(r.method.as_str()))
 }
 
 /// The service base URL a path streams to, if it is a pass-through path.

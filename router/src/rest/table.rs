@@ -5,7 +5,8 @@
 //! rules.
 //!
 //! The file routes (U4 avatar, U7 image search, V2 publish) and tus are not rows: they stream
-//! through to their services ([`crate::proxy`]). C1 (`/ws`) is not served yet.
+//! through to their services ([`crate::proxy`]); [`FILE_ROUTES`] names their methods. C1 (`/ws`)
+//! is relayed by [`crate::ws`].
 
 use kit::ErrorCode;
 
@@ -372,6 +373,33 @@ pub static ROUTES: &[Route] = &[
         operation: "mutation($refreshToken: String!) { logout(refreshToken: $refreshToken) }",
         vars: &[REFRESH],
         ..route("X2", Method::POST, &["/auth/logout"])
+    },
+];
+
+/// A file route: its body streams to its service as it is, not through GraphQL ([`crate::proxy`]).
+#[derive(Debug, Clone, Copy)]
+pub struct FileRoute {
+    pub id: &'static str,
+    pub method: Method,
+    pub path: &'static str,
+}
+
+/// The contract's file routes, each with the one method it takes.
+pub static FILE_ROUTES: &[FileRoute] = &[
+    FileRoute {
+        id: "U4",
+        method: Method::PUT,
+        path: "/user/avatar/upload",
+    },
+    FileRoute {
+        id: "U7",
+        method: Method::POST,
+        path: "/user/image/search",
+    },
+    FileRoute {
+        id: "V2",
+        method: Method::POST,
+        path: "/video/publish",
     },
 ];
 

@@ -1,12 +1,12 @@
 //! What the route table does not say about each route, for the OpenAPI document: a summary, the
 //! shape of `data`, the codes it answers and the limits of its text fields ([`DOCS`]), and the
-//! three file routes, which stream past the table to their services ([`FILE_ROUTES`]).
+//! three file routes of [`FILE_ROUTES`], which stream past the table ([`FILE_DOCS`]).
 //! [`described`] joins them with the table's rows into one list of operations.
 
 use kit::ErrorCode::{self, *};
 use serde_json::{Value, json};
 
-use crate::rest::table::{Auth, Fallback, Kind, Method, ROUTES, Route};
+use crate::rest::table::{Auth, FILE_ROUTES, Fallback, Kind, Method, ROUTES, Route};
 
 /// What a route's `data` is on success.
 #[derive(Debug, Clone, Copy)]
@@ -176,11 +176,9 @@ const fn doc(
     }
 }
 
-/// A route that streams a file to its service.
-struct FileRoute {
+/// A file route's description (its method and path are [`FILE_ROUTES`]'s).
+struct FileDoc {
     id: &'static str,
-    method: Method,
-    path: &'static str,
     summary: &'static str,
     auth: Auth,
     /// Form fields beside the file `data`: (name, required, schema).
@@ -191,11 +189,9 @@ struct FileRoute {
     codes: &'static [ErrorCode],
 }
 
-const FILE_ROUTES: &[FileRoute] = &[
-    FileRoute {
+const FILE_DOCS: &[FileDoc] = &[
+    FileDoc {
         id: "U4",
-        method: Method::PUT,
-        path: "/user/avatar/upload",
         summary: "Upload an avatar (the bytes must be a PNG, JPEG, GIF or WebP image)",
         auth: Auth::Required,
         fields: &[],
@@ -203,10 +199,8 @@ const FILE_ROUTES: &[FileRoute] = &[
         data: Data::Named("User"),
         codes: &[UnsupportedMediaType],
     },
-    FileRoute {
+    FileDoc {
         id: "U7",
-        method: Method::POST,
-        path: "/user/image/search",
         summary: "The URL of the stored image most like the given one (data is a string)",
         auth: Auth::Optional,
         fields: &[],
@@ -214,10 +208,8 @@ const FILE_ROUTES: &[FileRoute] = &[
         data: Data::Named("ImageUrl"),
         codes: &[UnsupportedMediaType, ImageUnreadable, NoImagesIndexed],
     },
-    FileRoute {
+    FileDoc {
         id: "V2",
-        method: Method::POST,
-        path: "/video/publish",
         summary: "Publish a video (the bytes must be a video container), recorded before the answer",
         auth: Auth::Required,
         fields: &[
@@ -341,11 +333,18 @@ pub fn described() -> Vec<Described> {
             codes: doc.codes,
         }
     });
-    let files = FILE_ROUTES.iter().map(|f| Described {
+    let files = FILE_ROUTES.iter().map(|route| {
+        let f = FILE_DOCS
+            .iter()
+            .find(|d| d.id == route.id)
+            .unwrap_or_else(|| panic!("file route {} has no entry in FILE_DOCS", route.id));
+        (route, f)
+    });
+    let files = files.map(|(route, f)| Described {
         id: f.id,
-        paths: std::slice::from_ref(&f.path),
+        paths: std::slice::from_ref(&route.path),
         summary: f.summary,
-        method: f.method,
+        method: route.method,
         auth: f.auth,
         fields: f
             .fields
