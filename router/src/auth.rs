@@ -153,7 +153,11 @@ impl Edge {
             Ok(claims) => self.user(&claims, None).await,
             Err(TokenError::Invalid) => Viewer::Invalid,
             Err(TokenError::Expired) => match presented.refresh.as_deref() {
-                Some(refresh) => self.renew(refresh).await.unwrap_or(Viewer::Expired),
+                Some(refresh) => {
+                    let renewed = self.renew(refresh).await;
+                    crate::metrics::renewal(renewed.is_some());
+                    renewed.unwrap_or(Viewer::Expired)
+                }
                 None => Viewer::Expired,
             },
         }

@@ -12,6 +12,7 @@ pub mod codes;
 pub mod config;
 pub mod introspection;
 pub mod limits;
+pub mod metrics;
 pub mod plugin;
 pub mod proxy;
 pub mod respond;

@@ -228,7 +228,7 @@ impl ClipfedPlugin {
         if let Some(allow) = crate::proxy::wrong_method(&path, req.method().as_str()) {
             return payload.end_with_response(crate::respond::method_not_allowed(allow));
         }
-        if let Some(base) = crate::proxy::upstream(&self.config, &path) {
+        if let Some(to) = crate::proxy::upstream(&self.config, &path) {
             if let Err(err) = self
                 .throttle
                 .pass_through(&client, req.method().as_str(), &path)
@@ -241,7 +241,7 @@ impl ClipfedPlugin {
                 };
                 return payload.end_with_response(plain(status, &err));
             }
-            let mut response = crate::proxy::forward(&self.http, base, req, &signed).await;
+            let mut response = crate::proxy::forward(&self.http, &to, req, &signed).await;
             renewed_header(&mut response, &viewer);
             return payload.end_with_response(response);
         }

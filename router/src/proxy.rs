@@ -48,27 +48,40 @@ pub fn wrong_method(path: &str, method: &str) -> Option<&'static str> {
         .and_then(|r| (r.method.as_str() != method).then_some(r.method.as_str()))
 }
 
-/// The service base URL a path streams to, if it is a pass-through path.
-pub fn upstream<'a>(config: &'a PluginConfig, path: &str) -> Option<&'a str> {
+/// A service the pass-through paths stream to: its name (a metric label) and base URL.
+pub struct Upstream<'a> {
+    pub name: &'static str,
+    pub base: &'a str,
+}
+
+/// The service a path streams to, if it is a pass-through path.
+pub fn upstream<'a>(config: &'a PluginConfig, path: &str) -> Option<Upstream<'a>> {
+    let upload = Upstream {
+        name: "upload",
+        base: &config.upload_url,
+    };
     match path {
-        "/video/publish" | "/user/avatar/upload" => Some(&config.upload_url),
-        "/user/image/search" => Some(&config.search_url),
-        p if p == "/uploads" || p.starts_with("/uploads/") => Some(&config.upload_url),
+        "/video/publish" | "/user/avatar/upload" => Some(upload),
+        "/user/image/search" => Some(Upstream {
+            name: "search",
+            base: &config.search_url,
+        }),
+        p if p == "/uploads" || p.starts_with("/uploads/") => Some(upload),
         _ => None,
     }
 }
 
-/// Sends the request to `base` with `extra` headers and answers with the service's response.
+/// Sends the request to `to` with `extra` headers and answers with the service's response.
 pub async fn forward(
     http: &reqwest::Client,
-    base: &str,
+    to: &Upstream<'_>,
     req: &mut WebRequest<DefaultError>,
     extra: &[(&'static str, String)],
 ) -> Response {
-    match relay(http, base, req, extra).await {
+    match relay(http, to, req, extra).await {
         Ok(response) => response,
         Err(err) => {
-            tracing::warn!(error = %err, upstream = base, "pass-through failed");
+            tracing::warn!(error = %err, upstream = to.base, "pass-through failed");
             let failure = kit::AppError::with_message(
                 kit::ErrorCode::Unavailable,
                 "the service behind this route is unavailable, retry later",
@@ -80,11 +93,11 @@ pub async fn forward(
 
 async fn relay(
     http: &reqwest::Client,
-    base: &str,
+    to: &Upstream<'_>,
     req: &mut WebRequest<DefaultError>,
     extra: &[(&'static str, String)],
 ) -> Result<Response, reqwest::Error> {
-    let mut url = format!("{}{}", base.trim_end_matches('/'), req.path());
+    let mut url = format!("{}{}", to.base.trim_end_matches('/'), req.path());
     if !req.query_string().is_empty() {
         url = format!("{url}?{}", req.query_string());
     }
@@ -107,7 +120,7 @@ async fn relay(
         out = out.header(*name, value.as_str());
     }
     if has_body {
-        out = out.body(stream_body(req));
+        out = out.body(stream_body(req, to.name));
     }
     let answer = out.send().await?;
     let mut response = Response::build(
@@ -119,12 +132,14 @@ async fn relay(
         }
     }
     let body = answer.bytes().await?;
+    crate::metrics::passthrough(to.name, "response", body.len() as u64);
     Ok(response.body(body.to_vec()))
 }
 
 /// The request body as a stream the HTTP client can own: a local task moves chunks across a
 /// bounded channel, so a slow service slows the client down instead of filling memory.
-fn stream_body(req: &mut WebRequest<DefaultError>) -> reqwest::Body {
+/// Counted as `request` bytes to `service`.
+fn stream_body(req: &mut WebRequest<DefaultError>, service: &'static str) -> reqwest::Body {
     let mut payload = req.take_payload();
     let (tx, rx) = tokio::sync::mpsc::channel::<io::Result<bytes::Bytes>>(IN_FLIGHT);
     hive_router::ntex::rt::spawn(async move {
@@ -132,6 +147,9 @@ fn stream_body(req: &mut WebRequest<DefaultError>) -> reqwest::Body {
             let item = chunk
                 .map(|b| bytes::Bytes::copy_from_slice(&b))
                 .map_err(|e| io::Error::other(e.to_string()));
+            if let Ok(bytes) = &item {
+                crate::metrics::passthrough(service, "request", bytes.len() as u64);
+            }
             let failed = item.is_err();
             if tx.send(item).await.is_err() || failed {
                 break;

@@ -137,6 +137,22 @@ pub fn up(paths: &Paths) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// `clipfed observe`: brings up what is missing (servers and services), then the live check.
+pub fn observe(paths: &Paths) -> anyhow::Result<ExitCode> {
+    paths
+        .ensure()
+        .context("creating the state folder .clipfed/")?;
+    beside(|| services::build(paths), || bring_up(paths, STACK.iter()))?;
+    ensure_tools(paths)?;
+    Ok(if crate::observe::check::run(paths)? {
+        eprintln!("✔ observability check passed");
+        ExitCode::SUCCESS
+    } else {
+        eprintln!("✘ observability check failed (above)");
+        ExitCode::FAILURE
+    })
+}
+
 pub fn down(paths: &Paths) -> anyhow::Result<ExitCode> {
     let mut stopped = 0;
     for service in SERVICES {
@@ -279,7 +295,14 @@ pub fn test(paths: &Paths, extra: &[String]) -> anyhow::Result<ExitCode> {
         None => true,
         Some(status) => status.context("running the doc tests")?.success(),
     };
-    Ok(if status.success() && docs_passed {
+    // The live observability check needs the whole stack; a filtered run skips it too.
+    let observed = if extra.is_empty() {
+        eprintln!("==> observability check (services, router, Prometheus, trace viewer)");
+        crate::observe::check::run(paths)?
+    } else {
+        true
+    };
+    Ok(if status.success() && docs_passed && observed {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE

@@ -23,6 +23,14 @@ pub enum Install {
         specs: &'static [&'static str],
         bin: &'static str,
     },
+    /// PyPI packages in a venv of their own (`.clipfed/venvs/<venv>`), for a tool whose pins would
+    /// fight the shared venv's (Phoenix pins its own grpcio, protobuf and pandas). `bin` is a
+    /// script in that venv's `bin/`.
+    PipApart {
+        venv: &'static str,
+        specs: &'static [&'static str],
+        bin: &'static str,
+    },
     /// A crates.io binary built once into the cargo home.
     Cargo {
         krate: &'static str,
@@ -39,6 +47,7 @@ impl Install {
             Install::Apt { bin, .. } => std::path::PathBuf::from(bin),
             Install::Pip { bin, .. } if bin.contains('/') => site_packages(paths).join(bin),
             Install::Pip { bin, .. } => paths.venv_bin(bin),
+            Install::PipApart { venv, bin, .. } => paths.apart_venv(venv).join("bin").join(bin),
             Install::Cargo { bin, .. } => paths::cargo_bin(bin),
         }
     }
@@ -55,7 +64,8 @@ impl Install {
         let log = paths.log(&format!("install-{name}"));
         match *self {
             Install::Apt { packages, .. } => apt(packages, &log),
-            Install::Pip { specs, .. } => pip(paths, specs, &log),
+            Install::Pip { specs, .. } => pip(&paths.venv(), specs, &log),
+            Install::PipApart { venv, specs, .. } => pip(&paths.apart_venv(venv), specs, &log),
             Install::Cargo {
                 krate,
                 version,
@@ -100,9 +110,44 @@ fn apt(packages: &[&str], log: &std::path::Path) -> anyhow::Result<()> {
     cmd.args(["install", "-y", "--no-install-recommends"])
         .args(packages)
         .env("DEBIAN_FRONTEND", "noninteractive");
+    let _no_daemons = NoDaemons::install();
     run_logged(&step, cmd, log, hint)?;
     step.done("");
     Ok(())
+}
+
+/// Debian's `policy-rc.d` hook, present while a package installs: its answer 101 tells
+/// `invoke-rc.d` not to start the daemon a package ships (the node exporter, Prometheus, Redis
+/// would otherwise start on every interface and hold the port clipfed starts them on). Left alone
+/// when the machine already has one; removed on drop.
+struct NoDaemons(Option<&'static std::path::Path>);
+
+impl NoDaemons {
+    const PATH: &'static str = "/usr/sbin/policy-rc.d";
+
+    fn install() -> Self {
+        let path = std::path::Path::new(Self::PATH);
+        if path.exists() {
+            return Self(None);
+        }
+        let written = std::fs::write(
+            path,
+            "#!/bin/sh\n# clipfed: no daemon starts during apt\nexit 101\n",
+        )
+        .and_then(|()| {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755))
+        });
+        Self(written.is_ok().then_some(path))
+    }
+}
+
+impl Drop for NoDaemons {
+    fn drop(&mut self) {
+        if let Some(path) = self.0 {
+            let _ = std::fs::remove_file(path);
+        }
+    }
 }
 
 /// The venv's `site-packages` (its Python version is whatever `python3` was when it was made).
@@ -119,18 +164,20 @@ fn site_packages(paths: &Paths) -> std::path::PathBuf {
         .join("site-packages")
 }
 
-fn pip(paths: &Paths, specs: &[&str], log: &std::path::Path) -> anyhow::Result<()> {
+fn pip(venv: &std::path::Path, specs: &[&str], log: &std::path::Path) -> anyhow::Result<()> {
     let step = Step::start(format!(
-        "installing {} (pip, into .clipfed/venv)",
-        specs.join(" ")
+        "installing {} (pip, into {})",
+        specs.join(" "),
+        venv.display()
     ));
     let hint = "needs python3 with the venv module (`apt-get install python3-venv`) and PyPI";
-    if !paths.venv_bin("pip").is_file() {
+    let pip = venv.join("bin/pip");
+    if !pip.is_file() {
         let mut cmd = Command::new("python3");
-        cmd.args(["-m", "venv"]).arg(paths.venv());
+        cmd.args(["-m", "venv"]).arg(venv);
         run_logged(&step, cmd, log, hint)?;
     }
-    let mut cmd = Command::new(paths.venv_bin("pip"));
+    let mut cmd = Command::new(pip);
     cmd.args(["install", "--disable-pip-version-check", "-q"])
         .args(specs);
     run_logged(&step, cmd, log, hint).context("pip install")?;

@@ -10,16 +10,19 @@
 //! - `clipfed images import DIR`: bulk-load a folder of images into image search.
 //! - `clipfed compose`: write `schema/supergraph.graphql` from the subgraph SDLs.
 //! - `clipfed keys public`: the Ed25519 public key of a signing secret read from stdin.
+//! - `clipfed dashboards`: write the Grafana dashboards into `grafana/dashboards/`.
+//! - `clipfed observe`: the live observability check against the running stack.
 //!
 //! Modules: [`paths`] (the git-ignored state folder), [`progress`] (spinners and step failures),
 //! [`install`] (apt, pip venv, cargo-cached binaries), [`process`] (spawning, pid files, stopping),
 //! [`probe`] (readiness checks), [`stack`] (the table of servers), [`provision`] (MySQL account, Prometheus config),
-//! [`services`] (our own services), [`commands`] (the subcommands), [`upload`] (the uploader), [`images`] (the image importer), [`compose`] (the supergraph).
+//! [`services`] (our own services), [`commands`] (the subcommands), [`observe`] (dashboards, alert rules, the live check), [`upload`] (the uploader), [`images`] (the image importer), [`compose`] (the supergraph).
 
 mod commands;
 mod compose;
 mod images;
 mod install;
+mod observe;
 mod paths;
 mod probe;
 mod process;
@@ -73,6 +76,11 @@ enum Command {
         #[arg(long, env = "CLIPFED_TOKEN", hide_env_values = true)]
         token: String,
     },
+    /// Write the Grafana dashboards (grafana/dashboards/*.json) from their definitions.
+    Dashboards,
+    /// Drive a short load through the running stack, then check that every dashboard query returns
+    /// data, every target is up, labels stay bounded and one like is one trace in the viewer.
+    Observe,
     /// Compose `schema/supergraph.graphql` from the subgraph SDLs in `schema/`.
     Compose,
     /// Image search's index.
@@ -137,6 +145,8 @@ fn main() -> std::process::ExitCode {
             },
         ),
         Command::Compose => compose::run(&paths),
+        Command::Dashboards => observe::write(&paths),
+        Command::Observe => commands::observe(&paths),
         Command::Images {
             command:
                 ImagesCommand::Import {

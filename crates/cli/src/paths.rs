@@ -44,6 +44,11 @@ impl Paths {
         self.venv().join("bin").join(tool)
     }
 
+    /// A venv of its own for one tool (see `Install::PipApart`).
+    pub fn apart_venv(&self, name: &str) -> PathBuf {
+        self.state.join("venvs").join(name)
+    }
+
     /// Creates the folders; idempotent.
     pub fn ensure(&self) -> std::io::Result<()> {
         for dir in ["data", "logs", "pids"] {

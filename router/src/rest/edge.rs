@@ -45,7 +45,8 @@ pub async fn serve<'req>(
     let body = match prepared {
         Ok(op) => serde_json::to_vec(&op).unwrap_or_default(),
         Err(err) => {
-            return payload.end_with_response(envelope(&output::Rendered::failure(&err), &viewer));
+            let failure = output::Rendered::failure(&err);
+            return payload.end_with_response(envelope(route, &failure, &viewer));
         }
     };
     rewrite_to_graphql(req, body);
@@ -57,7 +58,7 @@ pub async fn serve<'req>(
             }
             _ => output::Rendered::failure(&AppError::new(ErrorCode::Internal)),
         };
-        end.end_with_response(envelope(&rendered, &viewer))
+        end.end_with_response(envelope(route, &rendered, &viewer))
     })
 }
 
@@ -141,8 +142,13 @@ fn rewrite_to_graphql(req: &mut WebRequest<DefaultError>, body: Vec<u8>) {
 }
 
 /// The envelope as an HTTP response: 200, or 413 for a body too large; token headers attached.
-fn envelope(rendered: &output::Rendered, viewer: &Viewer) -> Response {
-    let too_large = rendered.envelope["base"]["code"] == ErrorCode::PayloadTooLarge.code();
+/// Counted under the route's id and the envelope's code.
+fn envelope(route: &table::Route, rendered: &output::Rendered, viewer: &Viewer) -> Response {
+    let code = rendered.envelope["base"]["code"]
+        .as_i64()
+        .unwrap_or_default();
+    crate::metrics::rest_answer(route.id, code);
+    let too_large = code == i64::from(ErrorCode::PayloadTooLarge.code());
     let status = if too_large {
         StatusCode::PAYLOAD_TOO_LARGE
     } else {

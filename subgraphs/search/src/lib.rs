@@ -82,6 +82,7 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let images = open(&config).await?;
+    metrics::init(&[&config.topics.videos, &config.topics.users]);
     let pool = images.pool.clone();
     let credentials = kit::auth::Credentials::from_config(&config.auth)?;
 

@@ -49,13 +49,23 @@ pub fn indexed(source: &str) {
     .inc();
 }
 
-/// A record of a consumed topic that could not be decoded (skipped).
-pub fn malformed(topic: &str) {
+fn malformed_family() -> metrics::CounterFamily {
     metrics::counter_vec(
         "clipfed_search_malformed_events_total",
         "Consumed records that could not be decoded",
         &["messaging_destination_name"],
     )
-    .with_label_values(&[topic])
-    .inc();
+}
+
+/// A record of a consumed topic that could not be decoded (skipped).
+pub fn malformed(topic: &str) {
+    malformed_family().with_label_values(&[topic]).inc();
+}
+
+/// Makes the malformed-record series exist at zero from start-up (a dashboard reads 0, not
+/// nothing).
+pub fn init(consumed_topics: &[&str]) {
+    for topic in consumed_topics {
+        malformed_family().with_label_values(&[*topic]);
+    }
 }

@@ -48,6 +48,8 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let (pool, shards) = open(&config).await?;
+    let topics = &config.topics;
+    metrics::init(&[&topics.interactions, &topics.videos, &topics.users]);
     let producer = kit::kafka::Producer::new(&config.kafka)?;
     let relay = kit::outbox::Relay::new(pool.clone(), producer);
     let social = Social {

@@ -23,15 +23,26 @@ pub fn events_folded(n: u64) {
     .inc_by(n);
 }
 
-/// A record of a consumed topic that could not be decoded (skipped).
-pub fn malformed(topic: &str) {
+fn malformed_family() -> metrics::CounterFamily {
     metrics::counter_vec(
         "clipfed_social_malformed_events_total",
         "Consumed records that could not be decoded",
         &["messaging_destination_name"],
     )
-    .with_label_values(&[topic])
-    .inc();
+}
+
+/// A record of a consumed topic that could not be decoded (skipped).
+pub fn malformed(topic: &str) {
+    malformed_family().with_label_values(&[topic]).inc();
+}
+
+/// Makes the series that only errors or chats move exist at zero from start-up, so a dashboard
+/// or an alert reads 0 rather than nothing.
+pub fn init(consumed_topics: &[&str]) {
+    for topic in consumed_topics {
+        malformed_family().with_label_values(&[*topic]);
+    }
+    chat_connections(0);
 }
 
 /// Open chat connections, up (`1`) or down (`-1`).

@@ -34,6 +34,7 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let pool = kit::db::connect(&config.db, &MIGRATOR).await?;
+    metrics::init();
     kit::outbox::migrate(&pool).await?;
     let redis = kit::cache::connect(&config.redis).await?;
     let ranking = Ranking::new(

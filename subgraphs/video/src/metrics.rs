@@ -18,12 +18,21 @@ pub fn visits_applied(n: u64) {
     .inc_by(n);
 }
 
-pub fn malformed_visit() {
+fn malformed_visits() -> kit::telemetry::metrics::IntCounter {
     counter(
         "clipfed_video_visits_malformed_total",
         "Visit records skipped because they could not be parsed",
     )
-    .inc();
+}
+
+pub fn malformed_visit() {
+    malformed_visits().inc();
+}
+
+/// Makes the malformed-visit series exist at zero from start-up (a dashboard reads 0, not
+/// nothing).
+pub fn init() {
+    malformed_visits();
 }
 
 pub fn visit_not_counted() {

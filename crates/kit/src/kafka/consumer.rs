@@ -148,6 +148,9 @@ where
                     .inc_by(*n);
             }
         };
+        // One span per record that came with a trace context, open while its batch is handled:
+        // the producer's trace (the request that wrote the outbox row) continues into the fold.
+        let _record_spans = record_spans(&batch, &spec.group);
         let mut backoff = Duration::from_millis(100);
         // The handler gets its own copy per attempt; the batch stays here for a retry.
         while let Err(err) = handler(batch.clone()).await {
@@ -169,6 +172,30 @@ where
         lag.maybe_publish().await;
     }
     Ok(())
+}
+
+/// A `consume` span for each record of `batch` whose producer sent a trace context, parented
+/// to it; the spans end when the returned list is dropped (after the batch is handled).
+fn record_spans(batch: &[Record], group: &str) -> Vec<tracing::Span> {
+    use opentelemetry::trace::TraceContextExt as _;
+    batch
+        .iter()
+        .filter_map(|r| {
+            let cx = r.trace_context();
+            if !cx.span().span_context().is_valid() {
+                return None;
+            }
+            let span = tracing::info_span!(
+                "consume",
+                messaging.consumer.group.name = %group,
+                messaging.destination.name = %r.topic,
+                messaging.destination.partition.id = r.partition,
+                messaging.kafka.offset = r.offset,
+            );
+            propagation::set_parent(&span, cx);
+            Some(span)
+        })
+        .collect()
 }
 
 /// Adds to `first` what arrives within `wait`, up to `max` records. A receive error ends the

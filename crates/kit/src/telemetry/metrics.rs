@@ -8,11 +8,14 @@ use std::collections::HashMap;
 use std::sync::{Mutex, Once, OnceLock};
 
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
-    TextEncoder,
+    CounterVec, Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts,
+    Registry, TextEncoder,
 };
 
 use super::names;
+
+/// The metric types the constructors below return, for callers that keep a family.
+pub use prometheus::{IntCounter, IntCounterVec as CounterFamily};
 
 /// Duration buckets (seconds) shared by the HTTP and GraphQL histograms: 1 ms to 10 s.
 const LATENCY_BUCKETS: &[f64] = &[
@@ -120,7 +123,12 @@ pub fn red() -> &'static Red {
         http_duration: latency_histogram(
             names::HTTP_SERVER_DURATION,
             "HTTP server request duration",
-            &["http_request_method", "http_route"],
+            // The labels OpenTelemetry's `http.server.request.duration` has, as the router's.
+            &[
+                "http_request_method",
+                "http_route",
+                "http_response_status_code",
+            ],
         ),
         graphql_operations: counter_vec(
             names::GRAPHQL_OPERATIONS,
@@ -135,7 +143,27 @@ pub fn red() -> &'static Red {
     })
 }
 
-/// Registers process CPU/memory/fd metrics and the Tokio runtime gauges (once per process).
+/// A counter family of fractional values (seconds) labelled by `labels`.
+pub fn float_counter_vec(name: &str, help: &str, labels: &[&str]) -> CounterVec {
+    family(name, || {
+        CounterVec::new(Opts::new(name, help), labels).expect("valid metric definition")
+    })
+}
+
+/// Raises `counter` to `total` (a running total read from elsewhere); never lowers it.
+fn catch_up(counter: &prometheus::Counter, total: f64) {
+    let delta = total - counter.get();
+    if delta > 0.0 {
+        counter.inc_by(delta);
+    }
+}
+
+/// Registers process CPU/memory/fd/thread metrics and the Tokio runtime metrics (once per process).
+///
+/// Every Tokio figure here is part of Tokio's stable API (`num_workers`, `num_alive_tasks`,
+/// `global_queue_depth`, and per worker `worker_total_busy_duration` and `worker_park_count`);
+/// clipfed does not build with `tokio_unstable`, so per-task poll histograms and blocking-pool
+/// figures are not exported.
 pub fn register_process_metrics() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
@@ -154,12 +182,32 @@ pub fn register_process_metrics() {
             names::TOKIO_GLOBAL_QUEUE_DEPTH,
             "Tokio tasks waiting in the global queue",
         );
+        let busy = float_counter_vec(
+            names::TOKIO_WORKER_BUSY,
+            "Time each Tokio worker spent running tasks",
+            &["worker"],
+        );
+        let parks = counter_vec(
+            names::TOKIO_WORKER_PARKS,
+            "Times each Tokio worker parked (ran out of work)",
+            &["worker"],
+        );
         on_scrape(move || {
             if let Ok(handle) = tokio::runtime::Handle::try_current() {
                 let m = handle.metrics();
                 workers.set(m.num_workers() as i64);
                 alive.set(m.num_alive_tasks() as i64);
                 queue.set(m.global_queue_depth() as i64);
+                for worker in 0..m.num_workers() {
+                    let label = worker.to_string();
+                    catch_up(
+                        &busy.with_label_values(&[label.as_str()]),
+                        m.worker_total_busy_duration(worker).as_secs_f64(),
+                    );
+                    let parked = parks.with_label_values(&[label.as_str()]);
+                    let total = m.worker_park_count(worker);
+                    parked.inc_by(total.saturating_sub(parked.get()));
+                }
             }
         });
     });

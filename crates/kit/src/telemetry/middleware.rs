@@ -35,11 +35,12 @@ pub async fn red(req: Request, next: Next) -> Response {
     let status = response.status().as_u16();
     span.record("http.response.status_code", status);
     let red = metrics::red();
+    let status = status.to_string();
     red.http_requests
-        .with_label_values(&[method.as_str(), route.as_str(), &status.to_string()])
+        .with_label_values(&[method.as_str(), route.as_str(), status.as_str()])
         .inc();
     red.http_duration
-        .with_label_values(&[method.as_str(), route.as_str()])
+        .with_label_values(&[method.as_str(), route.as_str(), status.as_str()])
         .observe(started.elapsed().as_secs_f64());
     response
 }

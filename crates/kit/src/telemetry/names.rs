@@ -22,6 +22,10 @@ pub const DB_CLIENT_OPERATIONS: &str = "db_client_operations_total";
 pub const TOKIO_WORKERS: &str = "tokio_runtime_workers";
 pub const TOKIO_ALIVE_TASKS: &str = "tokio_runtime_alive_tasks";
 pub const TOKIO_GLOBAL_QUEUE_DEPTH: &str = "tokio_runtime_global_queue_depth";
+/// Seconds each Tokio worker spent busy, by `worker` (its index); `rate()` is its utilisation.
+pub const TOKIO_WORKER_BUSY: &str = "tokio_runtime_worker_busy_seconds_total";
+/// Times each Tokio worker parked, by `worker`.
+pub const TOKIO_WORKER_PARKS: &str = "tokio_runtime_worker_parks_total";
 /// Outbox rows not yet published to Kafka.
 pub const OUTBOX_BACKLOG: &str = "clipfed_outbox_backlog";
 /// Outbox rows published.

@@ -90,6 +90,29 @@ async fn metrics_include_process_and_tokio_runtime_gauges() {
         .find(|l| l.starts_with("tokio_runtime_workers "))
         .expect("tokio worker gauge");
     assert_eq!(workers, "tokio_runtime_workers 2");
+    for name in [
+        "process_open_fds",
+        "process_threads",
+        "process_cpu_seconds_total",
+    ] {
+        assert!(text.contains(name), "no {name} in:\n{text}");
+    }
+    // Busy time and parks per worker, one series per worker index.
+    for worker in ["0", "1"] {
+        for name in [
+            "tokio_runtime_worker_busy_seconds_total",
+            "tokio_runtime_worker_parks_total",
+        ] {
+            let series = format!("{name}{{worker=\"{worker}\"}}");
+            assert!(text.contains(&series), "no {series} in:\n{text}");
+        }
+    }
+    let parks: f64 = text
+        .lines()
+        .find(|l| l.starts_with("tokio_runtime_worker_parks_total{worker=\"0\"}"))
+        .and_then(|l| l.rsplit(' ').next()?.parse().ok())
+        .expect("a park count");
+    assert!(parks > 0.0, "a worker that served a request has parked");
 }
 
 #[tokio::test]
