@@ -253,7 +253,9 @@ async fn load(paths: &Paths, http: &reqwest::Client) -> anyhow::Result<Traced> {
     let author = user(http, &format!("obs{stamp}a")).await?;
     let fan = user(http, &format!("obs{stamp}b")).await?;
     let dir = tempdir()?;
-    let (video, picture) = media(paths, &dir)?;
+    let made = media(paths, &dir);
+    let _ = std::fs::remove_dir_all(&dir);
+    let (video, picture) = made?;
     let title = format!("observability {stamp}");
 
     // The upload through the west2 form (router -> upload service -> S3 -> registerVideo).
