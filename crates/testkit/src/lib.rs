@@ -7,6 +7,7 @@
 //! file comes in `CLIPFED_TEST_EMBED_MODEL` (set by the test command, which installs it).
 
 pub mod app;
+pub mod captured;
 pub mod chat;
 pub mod explain;
 pub mod pictures;
@@ -14,6 +15,7 @@ pub mod scratch;
 pub mod service;
 pub mod signed;
 
+pub use captured::Captured;
 pub use scratch::ScratchDatabase;
 
 use std::net::{TcpStream, ToSocketAddrs};

@@ -85,31 +85,15 @@ where
 
 #[cfg(test)]
 mod tests {
-    use std::io::Write;
-    use std::sync::{Arc, Mutex};
-
     use opentelemetry::trace::TracerProvider as _;
     use tracing_subscriber::layer::SubscriberExt;
 
     use super::*;
 
-    #[derive(Clone, Default)]
-    struct Lines(Arc<Mutex<Vec<u8>>>);
-
-    impl Write for Lines {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-
     #[test]
     fn a_line_inside_a_span_names_its_trace_and_span() {
         let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder().build();
-        let lines = Lines::default();
+        let lines = testkit::Captured::default();
         let sink = lines.clone();
         let json = tracing_subscriber::fmt::format()
             .json()
@@ -136,7 +120,7 @@ mod tests {
                 .clone();
             (sc.trace_id().to_string(), sc.span_id().to_string())
         });
-        let text = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
+        let text = lines.text();
         let parsed: Vec<serde_json::Value> = text
             .lines()
             .map(|l| serde_json::from_str(l).expect("each line is one JSON object"))

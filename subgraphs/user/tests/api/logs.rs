@@ -1,8 +1,5 @@
 //! No password, MFA secret, token, hash or key reaches a log line, at any level, in any span field.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use kit::caller::Caller;
 use secrecy::ExposeSecret;
 use serde_json::json;
@@ -11,23 +8,9 @@ use user::domain::mfa::MfaSecret;
 
 use crate::helpers::{id_of, spawn_app};
 
-/// Every byte the subscriber writes.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test]
 async fn no_log_line_contains_a_password_secret_token_or_key() {
-    let captured = Captured::default();
+    let captured = testkit::Captured::default();
     let sink = captured.clone();
     // JSON lines with every span field, span open/close events and TRACE from every crate (sqlx
     // included): the most a production log could ever print.
@@ -82,7 +65,7 @@ async fn no_log_line_contains_a_password_secret_token_or_key() {
         .await;
     assert_eq!(changed["data"]["changePassword"], true, "{changed}");
 
-    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let logs = captured.text();
     // The capture works: the flow's own events are there.
     assert!(
         logs.contains("password changed"),
