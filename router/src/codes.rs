@@ -30,13 +30,31 @@ pub fn codes_to_strings(body: &[u8]) -> Option<Vec<u8>> {
     changed.then(|| serde_json::to_vec(&answer).unwrap_or_else(|_| body.to_vec()))
 }
 
-/// Restores a clipfed code that [`codes_to_strings`] wrote as a string into a number.
+/// Hive Router's codes for a subgraph it could not get an answer from (no connection, a timeout,
+/// a broken answer, its own per-subgraph breaker refusing): to a client, clipfed's UNAVAILABLE.
+const HIVE_UNAVAILABLE: &[&str] = &[
+    "SUBREQUEST_HTTP_ERROR",
+    "SUBGRAPH_RESPONSE_FAILURE",
+    "SUBGRAPH_REQUEST_TIMEOUT",
+    "SUBGRAPH_RESPONSE_BODY_READ_FAILURE",
+    "SUBGRAPH_RESPONSE_BODY_EMPTY",
+    "SUBGRAPH_CIRCUIT_BREAKER_REJECTED",
+];
+
+/// Restores a clipfed code that [`codes_to_strings`] wrote as a string into a number, and turns
+/// Hive's unreachable-subgraph codes into UNAVAILABLE.
 pub fn code_to_number(error: &mut GraphQLError) {
     let known = error
         .extensions
         .code
         .as_deref()
-        .and_then(|c| c.parse::<i32>().ok())
+        .and_then(|c| {
+            if HIVE_UNAVAILABLE.contains(&c) {
+                Some(kit::ErrorCode::Unavailable.code())
+            } else {
+                c.parse::<i32>().ok()
+            }
+        })
         .filter(|n| kit::ErrorCode::from_code(*n).is_some());
     if let Some(n) = known {
         // `code` is skipped when `None`, and the flattened map then writes `"code": n`.

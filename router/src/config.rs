@@ -25,6 +25,13 @@ pub struct PluginConfig {
     pub search_url: String,
     /// The social service's base URL (`/ws`).
     pub social_url: String,
+    /// etcd client URLs (comma-separated) of the service registry; empty: no registry, the
+    /// configured URLs only (`docs/discovery.md`).
+    #[serde(default)]
+    pub registry_endpoints: String,
+    /// The registry's key prefix (the services' `registry.prefix`).
+    #[serde(default = "default_registry_prefix")]
+    pub registry_prefix: String,
     /// Largest REST form body read at the edge (the file routes stream and have their own limits).
     #[serde(default = "default_form_limit")]
     pub form_limit_bytes: usize,
@@ -43,6 +50,10 @@ pub struct PluginConfig {
     /// Proxies in front of the router whose `X-Forwarded-For` is believed ([`crate::client`]).
     #[serde(default)]
     pub trusted_proxies: Vec<std::net::IpAddr>,
+}
+
+fn default_registry_prefix() -> String {
+    "/clipfed/services".to_owned()
 }
 
 fn default_writes() -> u32 {
@@ -88,6 +99,8 @@ impl std::fmt::Debug for PluginConfig {
             .field("upload_url", &self.upload_url)
             .field("search_url", &self.search_url)
             .field("social_url", &self.social_url)
+            .field("registry_endpoints", &self.registry_endpoints)
+            .field("registry_prefix", &self.registry_prefix)
             .field("form_limit_bytes", &self.form_limit_bytes)
             .field("max_cost", &self.max_cost)
             .field("writes_per_minute", &self.writes_per_minute)

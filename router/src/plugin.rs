@@ -6,7 +6,11 @@
 //! [`crate::throttle`]) and carry the error codes ([`crate::codes`]). Responses it writes itself
 //! come from [`crate::respond`].
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
 use hive_router::async_trait;
+use hive_router::executor::executors::common::SubgraphExecutorBoxedArc;
 use hive_router::ntex::http::{Method, StatusCode};
 use hive_router::plugins::hooks::on_graphql_analysis::{
     OnGraphqlAnalysisHookPayload, OnGraphqlAnalysisHookResult,
@@ -24,6 +28,9 @@ use hive_router::plugins::hooks::on_http_request::{
     OnHttpRequestHookFuture, OnHttpRequestHookPayload, OnHttpRequestHookResult,
 };
 use hive_router::plugins::hooks::on_plugin_init::{OnPluginInitPayload, OnPluginInitResult};
+use hive_router::plugins::hooks::on_subgraph_execute::{
+    OnSubgraphExecuteStartHookPayload, OnSubgraphExecuteStartHookResult,
+};
 use hive_router::plugins::hooks::on_subgraph_http_request::{
     OnSubgraphHttpRequestHookPayload, OnSubgraphHttpRequestHookResult,
 };
@@ -34,6 +41,8 @@ use kit::{AppError, ErrorCode};
 use crate::auth::{Edge, Presented, Viewer};
 use crate::client::{self, Client};
 use crate::config::PluginConfig;
+use crate::discovery::executor::{Balanced, Executors};
+use crate::discovery::{Configured, Pools};
 use crate::limits::VariableSizes;
 use crate::respond::{
     accept, access_token_name, plain, renewed_header, renewed_value, set_headers,
@@ -49,6 +58,10 @@ pub struct ClipfedPlugin {
     edge: Edge,
     http: reqwest::Client,
     throttle: Throttle,
+    pools: Arc<Pools>,
+    executors: Arc<Executors>,
+    /// Per subgraph: Hive's executor for the configured URL, and the balancing one around it.
+    balanced: Mutex<HashMap<String, (SubgraphExecutorBoxedArc, SubgraphExecutorBoxedArc)>>,
 }
 
 #[async_trait]
@@ -59,7 +72,7 @@ impl RouterPlugin for ClipfedPlugin {
         "clipfed"
     }
 
-    fn on_plugin_init(payload: OnPluginInitPayload<Self>) -> OnPluginInitResult<Self> {
+    fn on_plugin_init(mut payload: OnPluginInitPayload<Self>) -> OnPluginInitResult<Self> {
         let config = payload.config()?;
         config.check()?;
         let edge = Edge::new(&config)?;
@@ -69,11 +82,22 @@ impl RouterPlugin for ClipfedPlugin {
             .pool_idle_timeout(std::time::Duration::from_secs(20))
             .build()?;
         let throttle = Throttle::new(config.throttle_limits());
+        let pools = Arc::new(Pools::new(
+            kit::registry::Directory::new(),
+            crate::discovery::breaker::Rules::default(),
+        ));
+        if let Some(follow) = crate::discovery::follow::Follow::new(&config, &pools)? {
+            payload.register_background_task(follow);
+        }
+        let executors = Arc::new(Executors::new(payload.router_config())?);
         payload.initialize_plugin(Self {
             config,
             edge,
             http,
             throttle,
+            pools,
+            executors,
+            balanced: Mutex::default(),
         })
     }
 
@@ -158,6 +182,15 @@ impl RouterPlugin for ClipfedPlugin {
         })
     }
 
+    /// Every subgraph call goes through the balancing executor ([`crate::discovery::executor`]).
+    async fn on_subgraph_execute<'exec>(
+        &'exec self,
+        mut payload: OnSubgraphExecuteStartHookPayload<'exec>,
+    ) -> OnSubgraphExecuteStartHookResult<'exec> {
+        payload.executor = self.balanced(payload.subgraph_name, &payload.executor);
+        payload.proceed()
+    }
+
     fn on_graphql_error<'req>(
         &'req self,
         mut payload: OnGraphQLErrorHookPayload<'req>,
@@ -212,14 +245,24 @@ impl ClipfedPlugin {
 
         if path == crate::ws::PATH {
             let response = match rest::need_user(&viewer) {
-                Ok(_) => {
-                    let social = &self.config.social_url;
-                    let session = crate::ws::Session {
-                        sid: viewer.sid().unwrap_or_default(),
-                        revoked: self.edge.revoked().clone(),
-                    };
-                    crate::ws::upgrade(social, req, &signed, viewer.renewed(), session).await
-                }
+                Ok(_) => match self.instance("social", &self.config.social_url) {
+                    Some(social) => {
+                        let session = crate::ws::Session {
+                            sid: viewer.sid().unwrap_or_default(),
+                            revoked: self.edge.revoked().clone(),
+                        };
+                        let response = crate::ws::upgrade(
+                            &social.base,
+                            req,
+                            &signed,
+                            viewer.renewed(),
+                            session,
+                        )
+                        .await;
+                        crate::proxy::judge(&social, response)
+                    }
+                    None => crate::proxy::unavailable(),
+                },
                 Err(err) => plain(StatusCode::UNAUTHORIZED, &err),
             };
             return payload.end_with_response(response);
@@ -241,7 +284,9 @@ impl ClipfedPlugin {
                 };
                 return payload.end_with_response(plain(status, &err));
             }
-            let mut response = crate::proxy::forward(&self.http, &to, req, &signed).await;
+            let target = self.instance(to.name, to.base);
+            let mut response =
+                crate::proxy::forward(&self.http, &to, target.as_ref(), req, &signed).await;
             renewed_header(&mut response, &viewer);
             return payload.end_with_response(response);
         }
@@ -282,6 +327,42 @@ impl ClipfedPlugin {
                 &AppError::with_message(ErrorCode::InvalidParameter, "no such route"),
             )),
         }
+    }
+
+    /// The next instance of `service` for a pass-through call (`configured`: its URL in
+    /// `router.config.yaml`, used when the registry lists none); `None` when every breaker is open.
+    fn instance(&self, service: &str, configured: &str) -> Option<crate::discovery::Target> {
+        let configured = Configured {
+            base: configured,
+            graphql: configured,
+        };
+        self.pools.choose(service, &configured, &[])
+    }
+
+    /// The balancing executor for `subgraph` around Hive's executor `configured` (made once, and
+    /// again only when Hive's executor changes with a new supergraph).
+    fn balanced(
+        &self,
+        subgraph: &str,
+        configured: &SubgraphExecutorBoxedArc,
+    ) -> SubgraphExecutorBoxedArc {
+        let mut cache = self.balanced.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((wrapped, balanced)) = cache.get(subgraph)
+            && Arc::ptr_eq(wrapped, configured)
+        {
+            return Arc::clone(balanced);
+        }
+        let balanced: SubgraphExecutorBoxedArc = Arc::new(Box::new(Balanced::new(
+            subgraph,
+            Arc::clone(configured),
+            Arc::clone(&self.pools),
+            Arc::clone(&self.executors),
+        )));
+        cache.insert(
+            subgraph.to_owned(),
+            (Arc::clone(configured), Arc::clone(&balanced)),
+        );
+        balanced
     }
 
     /// The internal headers for this request.

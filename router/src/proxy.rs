@@ -10,6 +10,7 @@ use hive_router::ntex::http::{Response, StatusCode};
 use hive_router::ntex::web::{DefaultError, WebRequest};
 
 use crate::config::PluginConfig;
+use crate::discovery::Target;
 
 /// Request headers that belong to one hop, or that the edge sets itself.
 const HOP_BY_HOP: &[&str] = &[
@@ -48,7 +49,8 @@ pub fn wrong_method(path: &str, method: &str) -> Option<&'static str> {
         .and_then(|r| (r.method.as_str() != method).then_some(r.method.as_str()))
 }
 
-/// A service the pass-through paths stream to: its name (a metric label) and base URL.
+/// A service the pass-through paths stream to: its name (a metric label and its registry name)
+/// and its configured base URL.
 pub struct Upstream<'a> {
     pub name: &'static str,
     pub base: &'a str,
@@ -71,33 +73,56 @@ pub fn upstream<'a>(config: &'a PluginConfig, path: &str) -> Option<Upstream<'a>
     }
 }
 
-/// Sends the request to `to` with `extra` headers and answers with the service's response.
+/// Sends the request to `target`, an instance of `to`'s service chosen by the router's pools, with
+/// `extra` headers, and answers with the service's response; at once with UNAVAILABLE when no
+/// instance can take it. The outcome goes to the instance's breaker.
 pub async fn forward(
     http: &reqwest::Client,
     to: &Upstream<'_>,
+    target: Option<&Target>,
     req: &mut WebRequest<DefaultError>,
     extra: &[(&'static str, String)],
 ) -> Response {
-    match relay(http, to, req, extra).await {
-        Ok(response) => response,
+    let Some(target) = target else {
+        return unavailable();
+    };
+    match relay(http, to.name, &target.base, req, extra).await {
+        Ok(response) => judge(target, response),
         Err(err) => {
-            tracing::warn!(error = %err, upstream = to.base, "pass-through failed");
-            let failure = kit::AppError::with_message(
-                kit::ErrorCode::Unavailable,
-                "the service behind this route is unavailable, retry later",
-            );
-            crate::respond::plain(StatusCode::BAD_GATEWAY, &failure)
+            tracing::warn!(error = %err, upstream = %target.instance, "pass-through failed");
+            target.failure();
+            unavailable()
         }
     }
 }
 
+/// `response` from `target`, its status told to the instance's breaker (a 5xx is a failure).
+pub fn judge(target: &Target, response: Response) -> Response {
+    if response.status().is_server_error() {
+        target.failure();
+    } else {
+        target.success();
+    }
+    response
+}
+
+/// The answer when no instance of the service behind a pass-through route can take the call.
+pub fn unavailable() -> Response {
+    let failure = kit::AppError::with_message(
+        kit::ErrorCode::Unavailable,
+        "the service behind this route is unavailable, retry later",
+    );
+    crate::respond::plain(StatusCode::BAD_GATEWAY, &failure)
+}
+
 async fn relay(
     http: &reqwest::Client,
-    to: &Upstream<'_>,
+    service: &'static str,
+    base: &str,
     req: &mut WebRequest<DefaultError>,
     extra: &[(&'static str, String)],
 ) -> Result<Response, reqwest::Error> {
-    let mut url = format!("{}{}", to.base.trim_end_matches('/'), req.path());
+    let mut url = format!("{}{}", base.trim_end_matches('/'), req.path());
     if !req.query_string().is_empty() {
         url = format!("{url}?{}", req.query_string());
     }
@@ -120,7 +145,7 @@ async fn relay(
         out = out.header(*name, value.as_str());
     }
     if has_body {
-        out = out.body(stream_body(req, to.name));
+        out = out.body(stream_body(req, service));
     }
     let answer = out.send().await?;
     let mut response = Response::build(
@@ -132,7 +157,7 @@ async fn relay(
         }
     }
     let body = answer.bytes().await?;
-    crate::metrics::passthrough(to.name, "response", body.len() as u64);
+    crate::metrics::passthrough(service, "response", body.len() as u64);
     Ok(response.body(body.to_vec()))
 }
 

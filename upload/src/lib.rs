@@ -66,14 +66,13 @@ pub async fn run(
             .sweep_until(Duration::from_secs(config.limits.sweep_secs), stop.wait()),
     );
     let routes = tus::routes(state.clone()).merge(west2::routes(state));
-    kit::server::serve_configured(
-        "upload",
-        listener,
+    let served = kit::server::Served {
+        name: "upload",
         routes,
-        vec![kit::db::readiness(&pool)],
-        &config.http,
-        stop.after(shutdown),
-    )
-    .await?;
+        checks: vec![kit::db::readiness(&pool)],
+        http: &config.http,
+        graphql_path: None,
+    };
+    kit::server::serve_configured(listener, served, stop.after(shutdown)).await?;
     Ok(())
 }

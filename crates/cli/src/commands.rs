@@ -107,7 +107,9 @@ fn beside<T>(
     })
 }
 
-pub fn up(paths: &Paths) -> anyhow::Result<ExitCode> {
+pub fn up(paths: &Paths, instances: &str) -> anyhow::Result<ExitCode> {
+    let instances =
+        services::parse_instances(instances).map_err(|e| anyhow::anyhow!("--instances: {e}"))?;
     // The build's log goes into .clipfed/logs from the start.
     paths
         .ensure()
@@ -122,6 +124,11 @@ pub fn up(paths: &Paths) -> anyhow::Result<ExitCode> {
     )?;
     for service in SERVICES {
         services::start(paths, service)?;
+    }
+    for (service, count) in instances {
+        for k in 2..=count {
+            services::start_instance(paths, &services::Instance { service, k })?;
+        }
     }
     print_table(paths);
     let public = format!("http://127.0.0.1:{}", services::ROUTER_PORT);
@@ -156,9 +163,12 @@ pub fn observe(paths: &Paths) -> anyhow::Result<ExitCode> {
 pub fn down(paths: &Paths) -> anyhow::Result<ExitCode> {
     let mut stopped = 0;
     for service in SERVICES {
-        if process::stop(paths, service.name, Duration::from_secs(20))? {
-            eprintln!("✔ stopped {}", service.name);
-            stopped += 1;
+        for k in (1..=services::MAX_INSTANCES).rev() {
+            let name = services::Instance { service, k }.name();
+            if process::stop(paths, &name, Duration::from_secs(20))? {
+                eprintln!("✔ stopped {name}");
+                stopped += 1;
+            }
         }
     }
     for server in STACK.iter().rev() {
@@ -191,10 +201,16 @@ pub fn status(paths: &Paths) -> anyhow::Result<ExitCode> {
 fn print_table(paths: &Paths) {
     println!("\n{:<12} {:<22} {:<10} owner", "name", "address", "state");
     let servers = STACK.iter().map(|s| (s.name, s.port, s.probe));
-    let services = SERVICES
-        .iter()
-        .map(|s| (s.name, s.port, probe::Probe::Http(s.ready)));
+    let servers = servers.map(|(name, port, probe)| (name.to_owned(), port, probe));
+    // Every service's first instance, and the others `up --instances` started.
+    let services = SERVICES.iter().flat_map(|service| {
+        (1..=services::MAX_INSTANCES)
+            .map(move |k| services::Instance { service, k })
+            .filter(|i| i.k == 1 || process::running(paths, &i.name()).is_some())
+            .map(|i| (i.name(), i.port(), probe::Probe::Http(i.service.ready)))
+    });
     for (name, port, probe) in servers.chain(services) {
+        let name = name.as_str();
         let ready = probe.ready(port);
         let owner = match process::running(paths, name) {
             Some(pid) => format!("clipfed (pid {pid}, log .clipfed/logs/{name}.log)"),

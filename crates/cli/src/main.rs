@@ -48,7 +48,12 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Install what is missing and start the whole local stack (idempotent).
-    Up,
+    Up {
+        /// More instances of some services, e.g. `video=2,social=2` (each registers in etcd and
+        /// the router balances over them; `docs/discovery.md`).
+        #[arg(long)]
+        instances: Option<String>,
+    },
     /// Stop everything `up` started.
     Down,
     /// Show what is running where.
@@ -124,7 +129,7 @@ fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let paths = paths::Paths::discover();
     let result = match cli.command {
-        Command::Up => commands::up(&paths),
+        Command::Up { instances } => commands::up(&paths, instances.as_deref().unwrap_or("")),
         Command::Down => commands::down(&paths),
         Command::Status => commands::status(&paths),
         Command::Test { args } => commands::test(&paths, &args),

@@ -99,6 +99,8 @@ pub const SERVICES: &[Service] = &[
 const STACK_ENV: &[(&str, &str)] = &[
     ("CLIPFED_TELEMETRY__OTLP_ENDPOINT", "http://127.0.0.1:4318"),
     ("CLIPFED_TELEMETRY__LOG_FORMAT", "json"),
+    // Every instance registers in the local etcd; the router follows it (docs/discovery.md).
+    ("CLIPFED_HTTP__REGISTRY__ENDPOINTS", "http://127.0.0.1:2379"),
 ];
 
 /// The one public port (also `http.port` in `router/router.config.yaml`).
@@ -122,26 +124,54 @@ pub fn build(paths: &Paths) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Most instances of one service `up --instances` starts.
+pub const MAX_INSTANCES: u16 = 9;
+
+/// Instance `k` (1-based) of a service: the first is the service itself on its own port, the
+/// others `<name>-<k>` on ports 10 apart (video: 8102, 8112, 8122, ...), every one registered in
+/// etcd, where the router finds it (`docs/discovery.md`).
+pub struct Instance<'a> {
+    pub service: &'a Service,
+    pub k: u16,
+}
+
+impl Instance<'_> {
+    pub fn name(&self) -> String {
+        if self.k == 1 {
+            self.service.name.to_owned()
+        } else {
+            format!("{}-{}", self.service.name, self.k)
+        }
+    }
+
+    pub fn port(&self) -> u16 {
+        self.service.port + 10 * (self.k - 1)
+    }
+}
+
 /// Starts the service unless it already answers; a service started earlier from an older build is
 /// restarted so `up` always runs the current code.
 pub fn start(paths: &Paths, service: &Service) -> anyhow::Result<()> {
+    start_instance(paths, &Instance { service, k: 1 })
+}
+
+/// Starts instance `k` of a service, like [`start`].
+pub fn start_instance(paths: &Paths, instance: &Instance<'_>) -> anyhow::Result<()> {
+    let (service, name, port) = (instance.service, instance.name(), instance.port());
     let probe = Probe::Http(service.ready);
-    if process::running(paths, service.name).is_some() {
-        process::stop(paths, service.name, Duration::from_secs(15))?;
-    } else if probe.ready(service.port) {
-        eprintln!(
-            "✔ {} ready on 127.0.0.1:{} (already running, not ours)",
-            service.name, service.port
-        );
+    if process::running(paths, &name).is_some() {
+        process::stop(paths, &name, Duration::from_secs(15))?;
+    } else if probe.ready(port) {
+        eprintln!("✔ {name} ready on 127.0.0.1:{port} (already running, not ours)");
         return Ok(());
     }
-    let step = Step::start(format!(
-        "starting {} on 127.0.0.1:{}",
-        service.name, service.port
-    ));
+    let step = Step::start(format!("starting {name} on 127.0.0.1:{port}"));
     let binary = paths.root.join("target/debug").join(service.bin);
     let mut cmd = Command::new(binary);
     cmd.envs(STACK_ENV.iter().copied());
+    if instance.k > 1 {
+        cmd.env("CLIPFED_HTTP__LISTEN", format!("127.0.0.1:{port}"));
+    }
     for (var, tool) in service.tool_env {
         if let Some(path) = crate::stack::tool_path(paths, tool) {
             cmd.env(var, path);
@@ -150,15 +180,71 @@ pub fn start(paths: &Paths, service: &Service) -> anyhow::Result<()> {
     for (var, file) in service.repo_env {
         cmd.env(var, paths.root.join(file));
     }
-    let pid = process::spawn(paths, service.name, cmd)?;
-    if !probe.wait(service.port, Duration::from_secs(60)) {
+    let pid = process::spawn(paths, &name, cmd)?;
+    if !probe.wait(port, Duration::from_secs(60)) {
         step.fail();
         anyhow::bail!(
-            "{} did not become ready; see {}",
-            service.name,
-            paths.log(service.name).display()
+            "{name} did not become ready; see {}",
+            paths.log(&name).display()
         );
     }
-    step.done(&format!("pid {pid}, http://127.0.0.1:{}", service.port));
+    step.done(&format!("pid {pid}, http://127.0.0.1:{port}"));
     Ok(())
+}
+
+/// `--instances video=2,social=2`: how many instances of which services (the router and
+/// services not named run one).
+pub fn parse_instances(text: &str) -> Result<Vec<(&'static Service, u16)>, String> {
+    text.split(',')
+        .filter(|part| !part.trim().is_empty())
+        .map(|part| {
+            let (name, count) = part
+                .split_once('=')
+                .ok_or_else(|| format!("{part:?}: write service=count, e.g. video=2"))?;
+            let service = SERVICES
+                .iter()
+                .find(|s| s.name == name.trim() && s.name != "router")
+                .ok_or_else(|| {
+                    format!("{name:?} is not a service that can run several instances")
+                })?;
+            let count: u16 = count
+                .trim()
+                .parse()
+                .map_err(|_| format!("{count:?} is not a number of instances"))?;
+            if !(1..=MAX_INSTANCES).contains(&count) {
+                return Err(format!("{name}: 1 to {MAX_INSTANCES} instances"));
+            }
+            Ok((service, count))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn instances_are_parsed_with_their_ports_and_bad_input_is_refused() {
+        let parsed = parse_instances("video=2, social=3").unwrap();
+        let (video, n) = parsed[0];
+        assert_eq!((video.name, n), ("video", 2));
+        let second = Instance {
+            service: video,
+            k: 2,
+        };
+        assert_eq!((second.name(), second.port()), ("video-2".to_owned(), 8112));
+        assert_eq!(
+            Instance {
+                service: video,
+                k: 1
+            }
+            .name(),
+            "video"
+        );
+        for bad in [
+            "video", "video=0", "video=10", "router=2", "nope=2", "video=x",
+        ] {
+            assert!(parse_instances(bad).is_err(), "{bad}");
+        }
+    }
 }

@@ -152,7 +152,8 @@ pub const STACK: &[Server] = &[
     Server {
         name: "etcd",
         port: 2379,
-        for_tests: false,
+        // The router's end-to-end stacks register their instances in it.
+        for_tests: true,
         install: Install::Apt {
             packages: &["etcd-server"],
             bin: "/usr/bin/etcd",

@@ -147,6 +147,40 @@ pub struct HttpConfig {
     /// keep-alive connection.
     #[serde(default = "default_header_timeout_secs")]
     pub header_timeout_secs: u64,
+    /// How the service announces itself in the service registry (`[http.registry]`).
+    #[serde(default)]
+    pub registry: RegistryConfig,
+}
+
+/// Registration in etcd (`docs/discovery.md`). Off until `endpoints` names etcd: `clipfed up`
+/// and the Helm chart set `CLIPFED_HTTP__REGISTRY__ENDPOINTS`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RegistryConfig {
+    /// etcd client URLs, comma-separated; empty: the instance does not register.
+    pub endpoints: String,
+    /// Key prefix: instances are `<prefix>/<service>/<id>`.
+    pub prefix: String,
+    /// Lease time to live; the lease is renewed every third of it.
+    pub ttl_secs: u64,
+    /// The host routers reach this instance at; empty: the listening address (loopback when it
+    /// listens on every interface). In Kubernetes, the pod IP.
+    pub advertise_host: String,
+    /// After deleting its key on shutdown, how long the instance keeps accepting before it
+    /// drains, so routers that watch the registry have stopped choosing it.
+    pub withdraw_delay_ms: u64,
+}
+
+impl Default for RegistryConfig {
+    fn default() -> Self {
+        Self {
+            endpoints: String::new(),
+            prefix: "/clipfed/services".to_owned(),
+            ttl_secs: 10,
+            advertise_host: String::new(),
+            withdraw_delay_ms: 1000,
+        }
+    }
 }
 
 fn default_header_timeout_secs() -> u64 {

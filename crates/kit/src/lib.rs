@@ -25,6 +25,8 @@
 //! - [`graphql_http`] (graphql): an axum handler serving an async-graphql schema per the GraphQL-over-HTTP spec.
 //! - [`token`]: user access and refresh JWTs: issued by the user service, verified by the router.
 //! - [`server`] (server): serving a router with `/healthz`, `/readyz`, `/metrics` and graceful shutdown.
+//! - [`registry`] (registry): the service registry in etcd: an instance's registration (server) and the
+//!   live instance lists routers balance over.
 //! - [`body_rate`] (server): request bodies that must keep arriving (a minimum rate once read).
 
 pub mod auth;
@@ -47,6 +49,8 @@ pub mod keys;
 pub mod outbox;
 pub mod page;
 pub mod ratelimit;
+#[cfg(feature = "registry")]
+pub mod registry;
 pub mod rest;
 pub mod s3;
 #[cfg(feature = "graphql")]

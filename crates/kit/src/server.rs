@@ -27,6 +27,8 @@ use crate::telemetry::{metrics, middleware};
 pub struct Check {
     name: &'static str,
     probe: Arc<dyn Fn() -> BoxFuture<'static, Result<(), String>> + Send + Sync>,
+    /// Whether a failure makes the service not ready (else it is only shown).
+    gates: bool,
 }
 
 impl Check {
@@ -39,8 +41,35 @@ impl Check {
         Self {
             name,
             probe: Arc::new(move || Box::pin(probe())),
+            gates: true,
         }
     }
+
+    /// A probe whose state `/readyz` shows without becoming not ready when it fails (the
+    /// service registry: an instance that cannot register still serves).
+    pub fn informational<F, Fut>(name: &'static str, probe: F) -> Self
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), String>> + Send + 'static,
+    {
+        Self {
+            gates: false,
+            ..Self::new(name, probe)
+        }
+    }
+}
+
+/// Whether every gating check passes.
+async fn all_ready(checks: &[Check]) -> bool {
+    for c in checks.iter().filter(|c| c.gates) {
+        if !matches!(
+            tokio::time::timeout(PROBE_TIMEOUT, (c.probe)()).await,
+            Ok(Ok(()))
+        ) {
+            return false;
+        }
+    }
+    true
 }
 
 const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
@@ -52,20 +81,22 @@ async fn readyz(State(checks): State<Arc<Vec<Check>>>) -> impl IntoResponse {
             Ok(Err(e)) => Err(e),
             Err(_) => Err("timed out".to_owned()),
         };
-        (c.name, outcome)
+        (c, outcome)
     }))
     .await;
-    let ready = results.iter().all(|(_, r)| r.is_ok());
+    let ready = results.iter().all(|(c, r)| r.is_ok() || !c.gates);
     // The failure's own text (addresses, versions) goes to the log, never into the answer.
     let detail: Map<String, Value> = results
         .into_iter()
-        .map(|(name, r)| {
+        .map(|(c, r)| {
+            let name = c.name;
             let state = match r {
                 Ok(()) => "ok",
-                Err(why) => {
+                Err(why) if c.gates => {
                     tracing::warn!(dependency = name, error.message = %why, "readiness check failed");
                     "unavailable"
                 }
+                Err(_) => "unavailable",
             };
             (name.to_owned(), Value::String(state.to_owned()))
         })
@@ -165,24 +196,63 @@ impl Timeouts {
     }
 }
 
-/// Serves `app` on `listener` until `shutdown` resolves, then lets in-flight requests finish for at
-/// most `timeouts.grace` before returning. Connections are HTTP/1.1 (with upgrades, for
-/// WebSockets), with `timeouts.header_read` on every request head.
-/// Serves `routes` (wrapped by [`app`] with `checks`) on `listener` until `shutdown`, with the body
-/// limits and waits of a service's `[http]` section; logs the address as `name`.
+/// What [`serve_configured`] serves: the service's name (logs, metrics, the registry), its
+/// routes, readiness checks and `[http]` section, and its GraphQL path when it is a subgraph.
+pub struct Served<'a> {
+    pub name: &'a str,
+    pub routes: Router,
+    pub checks: Vec<Check>,
+    pub http: &'a crate::config::HttpConfig,
+    pub graphql_path: Option<&'a str>,
+}
+
+/// Serves `served.routes` (wrapped by [`app`] with its checks) on `listener` until `shutdown`,
+/// with the body limits and waits of the `[http]` section. With `[http.registry]` set, the
+/// instance registers once ready and deregisters before draining ([`crate::registry`]).
 pub async fn serve_configured(
-    name: &str,
     listener: TcpListener,
-    routes: Router,
-    checks: Vec<Check>,
-    http: &crate::config::HttpConfig,
+    served: Served<'_>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let Served {
+        name,
+        routes,
+        mut checks,
+        http,
+        graphql_path,
+    } = served;
+    let addr = listener.local_addr()?;
+    let gating = Arc::new(checks.clone());
+    let announcer = crate::registry::announce::Announcer::start(
+        &http.registry,
+        crate::registry::announce::Announced {
+            service: name,
+            addr,
+            graphql_path,
+        },
+        move || {
+            let gating = Arc::clone(&gating);
+            Box::pin(async move { all_ready(&gating).await })
+        },
+    )
+    .map_err(std::io::Error::other)?;
+    if let Some(a) = &announcer {
+        checks.push(a.check());
+    }
+    let shutdown = async move {
+        shutdown.await;
+        if let Some(a) = announcer {
+            a.withdraw().await;
+        }
+    };
     let app = app(routes, checks, BodyLimits::from_config(http));
-    tracing::info!(server.address = %listener.local_addr()?, service.name = name, "listening");
+    tracing::info!(server.address = %addr, service.name = name, "listening");
     serve(listener, app, shutdown, Timeouts::from_config(http)).await
 }
 
+/// Serves `app` on `listener` until `shutdown` resolves, then lets in-flight requests finish for at
+/// most `timeouts.grace` before returning. Connections are HTTP/1.1 (with upgrades, for
+/// WebSockets), with `timeouts.header_read` on every request head.
 pub async fn serve(
     listener: TcpListener,
     app: Router,

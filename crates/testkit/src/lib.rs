@@ -61,6 +61,27 @@ pub fn s3_endpoint() -> String {
     std::env::var("CLIPFED_TEST_S3_ENDPOINT").unwrap_or_else(|_| "http://127.0.0.1:9000".to_owned())
 }
 
+/// The etcd client URL (the service registry).
+pub fn etcd_endpoint() -> String {
+    std::env::var("CLIPFED_TEST_ETCD").unwrap_or_else(|_| "http://127.0.0.1:2379".to_owned())
+}
+
+/// Registration in the local etcd under `prefix` (unique per test: [`unique`]), with a short
+/// withdraw delay so stopped test services go quickly.
+pub fn registry(prefix: &str) -> kit::config::RegistryConfig {
+    kit::config::RegistryConfig {
+        endpoints: etcd_endpoint(),
+        prefix: prefix.to_owned(),
+        withdraw_delay_ms: 200,
+        ..Default::default()
+    }
+}
+
+/// Panics with the fix when etcd is not reachable.
+pub fn require_etcd() {
+    require_listening(host_port(&etcd_endpoint()), "etcd");
+}
+
 /// Kafka bootstrap servers.
 pub fn kafka_brokers() -> String {
     std::env::var("CLIPFED_TEST_KAFKA_BROKERS").unwrap_or_else(|_| "127.0.0.1:9092".to_owned())

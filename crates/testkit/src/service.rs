@@ -35,6 +35,19 @@ impl Running {
     }
 }
 
+impl Running {
+    /// Stops the service and waits (up to 30 s) until it has shut down; unlike [`Running::stop`]
+    /// it keeps its database, dropped with it later.
+    pub async fn halt(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(done) = self.done.take() {
+            let _ = tokio::time::timeout(Duration::from_secs(30), done).await;
+        }
+    }
+}
+
 impl Drop for Running {
     fn drop(&mut self) {
         if let Some(stop) = self.stop.take() {
@@ -60,6 +73,22 @@ where
     Fut: std::future::Future<Output = Result<(), E>> + Send + 'static,
     E: std::fmt::Debug,
 {
+    serve_sharing(listener, config, run)
+        .await
+        .owning(crate::ScratchDatabase::adopt(database.to_owned()))
+}
+
+/// [`serve`] for one more instance of a service whose database another [`Running`] owns.
+pub async fn serve_sharing<C, F, Fut, E>(
+    listener: Option<tokio::net::TcpListener>,
+    config: C,
+    run: F,
+) -> Running
+where
+    F: FnOnce(C, tokio::net::TcpListener, Shutdown) -> Fut,
+    Fut: std::future::Future<Output = Result<(), E>> + Send + 'static,
+    E: std::fmt::Debug,
+{
     let listener = match listener {
         Some(listener) => listener,
         None => tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -74,7 +103,6 @@ where
         async move { service.await.expect("the service ran") }
     })
     .await
-    .owning(crate::ScratchDatabase::adopt(database.to_owned()))
 }
 
 /// Starts `run(listener, stop)` on a free local port and waits for its `/readyz`.

@@ -3,6 +3,7 @@
 
 mod accounts;
 mod chat;
+mod discovery;
 mod files;
 mod graphql;
 mod openapi;

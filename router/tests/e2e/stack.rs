@@ -1,7 +1,9 @@
 //! `Stack`: the whole system for one test. The four subgraphs and the upload service run in this
 //! process, each on its own database, sharing one set of unique Kafka topics as they do in
 //! production; the router is the real `clipfed-router` binary, configured by the repository's own
-//! `router.config.yaml` with the service URLs overridden through its `from_env` variables.
+//! `router.config.yaml` with the service URLs overridden through its `from_env` variables. Every
+//! service registers in the local etcd under a prefix of the stack's own, which the router follows:
+//! calls go through discovery and the balancing executor, as in a deployment.
 
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -18,6 +20,8 @@ struct Topics {
     videos: String,
     visits: String,
     interactions: String,
+    /// The registry prefix of this stack's instances.
+    registry: String,
 }
 
 pub struct Stack {
@@ -27,6 +31,10 @@ pub struct Stack {
     pub keys: TokenKeys,
     router: Child,
     services: Vec<(&'static str, Running)>,
+    /// The video service's configuration, for more instances of it ([`Stack::more_video`]).
+    video_config: video::config::Config,
+    /// The registry prefix the router follows.
+    pub registry_prefix: String,
     /// The router's configuration: the repository's file plus test-only settings.
     _config: tempfile::NamedTempFile,
 }
@@ -60,17 +68,26 @@ impl Stack {
         testkit::require_kafka();
         testkit::require_s3();
         testkit::require_milvus();
+        testkit::require_etcd();
         let t = Topics {
             users: testkit::unique("e2e_users"),
             videos: testkit::unique("e2e_videos"),
             visits: testkit::unique("e2e_visits"),
             interactions: testkit::unique("e2e_interactions"),
+            registry: format!("/clipfed-test/{}", testkit::unique("e2e")),
         };
         let user = start_user(&t).await;
-        let video = start_video(&t).await;
+        let video_config = video_config(&t);
+        let video = serve(
+            None,
+            video_config.clone(),
+            &video_config.db.database,
+            video::run,
+        )
+        .await;
         let social = start_social(&t).await;
         let search = start_search(&t).await;
-        let upload = start_upload(&video, &user).await;
+        let upload = start_upload(&t, &video, &user).await;
         let port = testkit::free_port();
         let base = format!("http://127.0.0.1:{port}");
         let dir = env!("CARGO_MANIFEST_DIR");
@@ -102,6 +119,11 @@ impl Stack {
             .env("CLIPFED_ROUTER_UPLOAD_URL", &upload.base)
             .env("CLIPFED_ROUTER_SEARCH_URL", &search.base)
             .env("CLIPFED_ROUTER_SOCIAL_URL", &social.base)
+            .env(
+                "CLIPFED_ROUTER_REGISTRY_ENDPOINTS",
+                testkit::etcd_endpoint(),
+            )
+            .env("CLIPFED_ROUTER_REGISTRY_PREFIX", &t.registry)
             .envs(TEST_LIMITS.iter().copied())
             .envs(router_env.iter().copied())
             .stdout(Stdio::null())
@@ -130,6 +152,8 @@ impl Stack {
                 ("upload", upload),
             ],
             _config: config,
+            video_config,
+            registry_prefix: t.registry,
         };
         stack.wait_healthy().await;
         stack
@@ -326,25 +350,44 @@ fn servers() -> kit::config::LocalServers {
 
 async fn start_user(t: &Topics) -> Running {
     let mut c = user::config::local(&servers()).expect("user defaults load");
+    c.http.registry = testkit::registry(&t.registry);
     c.topics.events = t.users.clone();
     let database = c.db.database.clone();
     serve(None, c, &database, user::run).await
 }
 
-async fn start_video(t: &Topics) -> Running {
+impl Stack {
+    /// Stops the stack's instance of `name` (gracefully: it deregisters, then drains).
+    pub async fn halt(&mut self, name: &str) {
+        let (_, running) = self
+            .services
+            .iter_mut()
+            .find(|(n, _)| *n == name)
+            .unwrap_or_else(|| panic!("no service {name}"));
+        running.halt().await;
+    }
+
+    /// One more video instance on the stack's database and topics, registered like the first.
+    pub async fn more_video(&self) -> Running {
+        testkit::service::serve_sharing(None, self.video_config.clone(), video::run).await
+    }
+}
+
+fn video_config(t: &Topics) -> video::config::Config {
     let mut c = video::config::local(&servers()).expect("video defaults load");
+    c.http.registry = testkit::registry(&t.registry);
     c.topics.visits = t.visits.clone();
     c.topics.events = t.videos.clone();
     c.topics.visits_partitions = 1;
     c.urls.base_url = format!("{}/clipfed", testkit::s3_endpoint());
     // The test videos are fake MP4s: cover extraction is the video service's own test's business.
     c.cover.ffmpeg = "/nonexistent/ffmpeg".into();
-    let database = c.db.database.clone();
-    serve(None, c, &database, video::run).await
+    c
 }
 
 async fn start_social(t: &Topics) -> Running {
     let mut c = social::config::local(&servers()).expect("social defaults load");
+    c.http.registry = testkit::registry(&t.registry);
     c.topics.interactions = t.interactions.clone();
     c.topics.interactions_partitions = 1;
     c.topics.videos = t.videos.clone();
@@ -356,19 +399,21 @@ async fn start_social(t: &Topics) -> Running {
 async fn start_search(t: &Topics) -> Running {
     testkit::embed_model();
     let mut c = search::config::local(&servers()).expect("search defaults load");
+    c.http.registry = testkit::registry(&t.registry);
     c.topics.videos = t.videos.clone();
     c.topics.users = t.users.clone();
     let database = c.db.database.clone();
     serve(None, c, &database, search::run).await
 }
 
-async fn start_upload(video: &Running, user: &Running) -> Running {
-    let c = upload::config::local(
+async fn start_upload(t: &Topics, video: &Running, user: &Running) -> Running {
+    let mut c = upload::config::local(
         &servers(),
         format!("{}/graphql", video.base),
         format!("{}/graphql", user.base),
     )
     .expect("upload defaults load");
+    c.http.registry = testkit::registry(&t.registry);
     let database = c.db.database.clone();
     serve(None, c, &database, upload::run).await
 }

@@ -121,14 +121,13 @@ pub async fn run(
         images,
         credentials,
     };
-    kit::server::serve_configured(
-        "search",
-        listener,
-        graphql.merge(http::routes(state)),
-        vec![kit::db::readiness(&pool)],
-        &config.http,
-        stop.after(shutdown),
-    )
-    .await?;
+    let served = kit::server::Served {
+        name: "search",
+        routes: graphql.merge(http::routes(state)),
+        checks: vec![kit::db::readiness(&pool)],
+        http: &config.http,
+        graphql_path: Some("/graphql"),
+    };
+    kit::server::serve_configured(listener, served, stop.after(shutdown)).await?;
     Ok(())
 }

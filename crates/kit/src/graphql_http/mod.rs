@@ -108,7 +108,14 @@ pub async fn serve_subgraph_with<E: Executor>(
         http.body_limit,
     )
     .merge(extra);
-    crate::server::serve_configured(name, listener, routes, checks, http, shutdown).await
+    let served = crate::server::Served {
+        name,
+        routes,
+        checks,
+        http,
+        graphql_path: Some("/graphql"),
+    };
+    crate::server::serve_configured(listener, served, shutdown).await
 }
 
 /// A subgraph schema's SDL as the router composes it: federation v2, with `@composeDirective`.

@@ -30,3 +30,7 @@ pub const TOKIO_WORKER_PARKS: &str = "tokio_runtime_worker_parks_total";
 pub const OUTBOX_BACKLOG: &str = "clipfed_outbox_backlog";
 /// Outbox rows published.
 pub const OUTBOX_PUBLISHED: &str = "clipfed_outbox_published_total";
+/// 1 while this instance's key is in the service registry, by service.
+pub const REGISTRY_REGISTERED: &str = "clipfed_registry_registered";
+/// Registrations and lease renewals that failed, by service.
+pub const REGISTRY_FAILURES: &str = "clipfed_registry_failures_total";

@@ -1,0 +1,169 @@
+//! Discovery, balancing and circuit breaking through the real router (`docs/discovery.md`): the
+//! stack's instances are registered in the local etcd and the router balances over what it finds
+//! there. Calls per instance are read from the router's own per-instance counter
+//! (`clipfed_router_instance_calls_total`): the instances here share one process, so their own
+//! counters are one; `clipfed discovery` counts with the instances' own counters, as processes.
+
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use crate::stack::{Stack, code};
+
+/// Served by the video subgraph alone.
+const VIDEO_ONLY: &str = "{ feed(pageSize: 1) { items { id } } }";
+
+/// The router's `clipfed_router_instance_calls_total` for `instance` (`host:port`), any outcome.
+async fn calls(s: &Stack, instance: &str) -> u64 {
+    let text = s
+        .http
+        .get(s.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let label = format!("instance=\"{instance}\"");
+    text.lines()
+        .filter(|l| l.starts_with("clipfed_router_instance_calls_total{"))
+        .filter(|l| l.contains(&label))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .map(|v| v as u64)
+        .sum()
+}
+
+fn address(base: &str) -> String {
+    base.trim_start_matches("http://").to_owned()
+}
+
+async fn video_only(s: &Stack) -> serde_json::Value {
+    s.graphql(VIDEO_ONLY, json!({}), &[]).await
+}
+
+#[tokio::test]
+async fn calls_go_round_robin_over_registered_instances() {
+    let s = Stack::start().await;
+    let first = address(s.service("video"));
+    let second_instance = s.more_video().await;
+    let second = address(&second_instance.base);
+
+    // The new instance is registered once ready, and the router's watch sees it at once.
+    let registered = Instant::now();
+    while calls(&s, &second).await == 0 {
+        assert!(
+            registered.elapsed() < Duration::from_secs(2),
+            "the new instance got no call within 2 s of registering"
+        );
+        assert!(video_only(&s).await["errors"].is_null());
+    }
+
+    let before = (calls(&s, &first).await, calls(&s, &second).await);
+    let n = 40;
+    for _ in 0..n {
+        let answer = video_only(&s).await;
+        assert!(answer["errors"].is_null(), "{answer}");
+    }
+    let served = (
+        calls(&s, &first).await - before.0,
+        calls(&s, &second).await - before.1,
+    );
+    assert_eq!(
+        served.0 + served.1,
+        n,
+        "every call counted once: {served:?}"
+    );
+    for each in [served.0, served.1] {
+        assert!(each.abs_diff(n / 2) <= 1, "round robin: {served:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_graceful_stop_under_load_loses_no_request() {
+    let s = Stack::start().await;
+    let mut second = s.more_video().await;
+    let second_address = address(&second.base);
+    testkit::eventually(10, "the router uses the second instance", || async {
+        video_only(&s).await;
+        calls(&s, &second_address).await > 0
+    })
+    .await;
+
+    let stop = tokio::sync::watch::channel(false);
+    let load = (0..4).map(|_| {
+        let mut stopped = stop.1.clone();
+        let s = &s;
+        async move {
+            let mut failures = Vec::new();
+            let mut sent = 0;
+            while !*stopped.borrow_and_update() {
+                let answer = video_only(s).await;
+                sent += 1;
+                if !answer["errors"].is_null() {
+                    failures.push(answer);
+                }
+            }
+            (sent, failures)
+        }
+    });
+    let stopping = async {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        second.halt().await;
+        let after_stop = calls(&s, &second_address).await;
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        let later = calls(&s, &second_address).await;
+        stop.0.send(true).unwrap();
+        (after_stop, later)
+    };
+    let (results, (after_stop, later)) = tokio::join!(futures::future::join_all(load), stopping);
+    let sent: usize = results.iter().map(|(n, _)| n).sum();
+    let failures: Vec<_> = results.into_iter().flat_map(|(_, f)| f).collect();
+    assert!(sent > 20, "the load ran ({sent} requests)");
+    assert!(failures.is_empty(), "failed during the stop: {failures:?}");
+    assert_eq!(after_stop, later, "no call reached the stopped instance");
+}
+
+#[tokio::test]
+async fn with_every_instance_of_a_subgraph_down_the_rest_of_a_query_still_answers_fast() {
+    let mut s = Stack::start().await;
+    let (user_id, token, _) = s.sign_up("degraded").await;
+    s.halt("user").await;
+
+    let query = "query($u: ID!) { feed(pageSize: 1) { items { id } } user(id: $u) { id } }";
+    let mut slowest = Duration::ZERO;
+    for attempt in 0..5 {
+        let started = Instant::now();
+        let answer = s.graphql(query, json!({"u": user_id}), &[]).await;
+        let took = started.elapsed();
+        // The first calls find no connection (fast on one machine); then the breaker is open.
+        if attempt >= 3 {
+            slowest = slowest.max(took);
+        }
+        assert!(
+            answer["data"]["feed"]["items"].is_array(),
+            "video still answers: {answer}"
+        );
+        assert!(answer["data"]["user"].is_null(), "{answer}");
+        let errors = answer["errors"]
+            .as_array()
+            .expect("an error for the missing part");
+        assert!(
+            errors.iter().any(|e| e["extensions"]["code"] == 10009),
+            "UNAVAILABLE: {answer}"
+        );
+    }
+    assert!(
+        slowest < Duration::from_millis(500),
+        "refused at once: {slowest:?}"
+    );
+
+    // The REST facade says the same with the contract's envelope.
+    let r = s
+        .get(
+            &format!("/user/info?user_id={user_id}"),
+            &[("access-token", &token)],
+        )
+        .await;
+    let (_, body) = crate::stack::envelope(r).await;
+    assert_eq!(code(&body), 10009, "{body}");
+}
