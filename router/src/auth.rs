@@ -225,6 +225,8 @@ mod tests {
             upload_url: String::new(),
             search_url: String::new(),
             social_url: String::new(),
+            registry_endpoints: String::new(),
+            registry_prefix: String::new(),
             form_limit_bytes: 1024,
             max_cost: 20_000,
             writes_per_minute: 100,

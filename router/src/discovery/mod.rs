@@ -189,31 +189,33 @@ fn label(base: &str) -> String {
 /// [`RetryBudget::MAX`] saved. So retries stay near a fifth of the traffic when an instance
 /// fails slowly, instead of doubling the load on the ones left.
 pub struct RetryBudget {
-    tokens: Mutex<f64>,
+    /// In fifths of a retry, so sums stay exact.
+    fifths: Mutex<u32>,
 }
 
 impl Default for RetryBudget {
     fn default() -> Self {
         Self {
-            tokens: Mutex::new(Self::MAX),
+            fifths: Mutex::new(Self::MAX),
         }
     }
 }
 
 impl RetryBudget {
-    pub const MAX: f64 = 20.0;
-    const PER_CALL: f64 = 0.2;
+    /// 20 retries saved at most.
+    pub const MAX: u32 = 100;
+    const PER_RETRY: u32 = 5;
 
     pub fn deposit(&self) {
-        let mut t = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
-        *t = (*t + Self::PER_CALL).min(Self::MAX);
+        let mut t = self.fifths.lock().unwrap_or_else(|e| e.into_inner());
+        *t = (*t + 1).min(Self::MAX);
     }
 
     /// Whether a retry may go out now (and spends for it).
     pub fn withdraw(&self) -> bool {
-        let mut t = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
-        if *t >= 1.0 {
-            *t -= 1.0;
+        let mut t = self.fifths.lock().unwrap_or_else(|e| e.into_inner());
+        if *t >= Self::PER_RETRY {
+            *t -= Self::PER_RETRY;
             true
         } else {
             false
