@@ -353,11 +353,11 @@ mod tests {
             .enable_time()
             .build()
             .unwrap();
+        // The timer is made inside the runtime: it needs its time driver.
         let elapsed = rt
-            .block_on(tokio::time::timeout(
-                Duration::ZERO,
-                std::future::pending::<()>(),
-            ))
+            .block_on(async {
+                tokio::time::timeout(Duration::ZERO, std::future::pending::<()>()).await
+            })
             .unwrap_err();
         SubgraphExecutorError::RequestTimeout(elapsed)
     }
