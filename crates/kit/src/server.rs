@@ -57,15 +57,20 @@ impl Check {
             ..Self::new(name, probe)
         }
     }
+
+    /// Runs the probe, failing after [`PROBE_TIMEOUT`].
+    async fn run(&self) -> Result<(), String> {
+        match tokio::time::timeout(PROBE_TIMEOUT, (self.probe)()).await {
+            Ok(outcome) => outcome,
+            Err(_) => Err("timed out".to_owned()),
+        }
+    }
 }
 
-/// Whether every gating check passes.
+/// Whether every gating check passes (what `/readyz` answers, without the detail).
 async fn all_ready(checks: &[Check]) -> bool {
     for c in checks.iter().filter(|c| c.gates) {
-        if !matches!(
-            tokio::time::timeout(PROBE_TIMEOUT, (c.probe)()).await,
-            Ok(Ok(()))
-        ) {
+        if c.run().await.is_err() {
             return false;
         }
     }
@@ -75,15 +80,8 @@ async fn all_ready(checks: &[Check]) -> bool {
 const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 
 async fn readyz(State(checks): State<Arc<Vec<Check>>>) -> impl IntoResponse {
-    let results = futures::future::join_all(checks.iter().map(|c| async move {
-        let outcome = match tokio::time::timeout(PROBE_TIMEOUT, (c.probe)()).await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err(e),
-            Err(_) => Err("timed out".to_owned()),
-        };
-        (c, outcome)
-    }))
-    .await;
+    let results =
+        futures::future::join_all(checks.iter().map(|c| async move { (c, c.run().await) })).await;
     let ready = results.iter().all(|(c, r)| r.is_ok() || !c.gates);
     // The failure's own text (addresses, versions) goes to the log, never into the answer.
     let detail: Map<String, Value> = results

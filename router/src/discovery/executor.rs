@@ -258,7 +258,9 @@ impl SubgraphExecutor for Balanced {
                 return Ok(unavailable(&self.subgraph, status));
             };
             let executor = self.executor_for(&target)?;
-            let spare = copy(&request);
+            // A second copy only when another instance could take a retry (copying clones the
+            // headers and variables).
+            let spare = (tried.len() + 1 < self.pools.size(&self.subgraph)).then(|| copy(&request));
             let result = executor.execute(request, timeout, plugin_req_state).await;
             match judge(&result, mutation) {
                 Verdict::Answered => {
@@ -271,7 +273,8 @@ impl SubgraphExecutor for Balanced {
                     if let Err(err) = &result {
                         tracing::warn!(subgraph = %self.subgraph, instance = %target.instance, error = %err, "subgraph call failed");
                     }
-                    if !(retry && self.pools.budget().withdraw()) {
+                    let spare = spare.filter(|_| retry && self.pools.budget().withdraw());
+                    let Some(spare) = spare else {
                         return Ok(match result {
                             Ok(answer) => answer,
                             Err(_) => unavailable(
@@ -279,7 +282,7 @@ impl SubgraphExecutor for Balanced {
                                 Some(http::StatusCode::SERVICE_UNAVAILABLE),
                             ),
                         });
-                    }
+                    };
                     tried.push(target.base);
                     request = spare;
                 }

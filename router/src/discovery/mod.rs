@@ -28,7 +28,7 @@ pub struct Target {
     pub base: String,
     /// Its GraphQL endpoint.
     pub graphql: String,
-    /// `host:port`: the metric label and the breaker's key.
+    /// `host:port`: the metric label.
     pub instance: String,
     /// The configured URL, used because the registry lists no instance of the service.
     pub configured: bool,
@@ -74,6 +74,7 @@ pub struct Configured<'a> {
 pub struct Pools {
     directory: Directory,
     rules: Rules,
+    /// By instance base URL.
     breakers: Mutex<HashMap<String, Arc<Breaker>>>,
     turns: Mutex<HashMap<String, usize>>,
     budget: RetryBudget,
@@ -98,13 +99,15 @@ impl Pools {
         &self.budget
     }
 
-    fn breaker(&self, instance: &str) -> Arc<Breaker> {
+    /// The breaker of the instance at `base` (made on first use).
+    fn breaker(&self, base: &str) -> Arc<Breaker> {
         let mut breakers = self.breakers.lock().unwrap_or_else(|e| e.into_inner());
-        Arc::clone(
-            breakers
-                .entry(instance.to_owned())
-                .or_insert_with(|| Arc::new(Breaker::new(self.rules))),
-        )
+        if let Some(breaker) = breakers.get(base) {
+            return Arc::clone(breaker);
+        }
+        let breaker = Arc::new(Breaker::new(self.rules));
+        breakers.insert(base.to_owned(), Arc::clone(&breaker));
+        breaker
     }
 
     /// The next instance of `service` in round-robin order whose breaker lets a call through,
@@ -116,46 +119,34 @@ impl Pools {
         tried: &[String],
     ) -> Option<Target> {
         let listed = self.directory.instances(service);
-        let candidates: Vec<(String, String, bool)> = if listed.is_empty() {
-            vec![(
-                configured.base.trim_end_matches('/').to_owned(),
-                configured.graphql.to_owned(),
+        // Candidate `i`: base URL, GraphQL endpoint if announced, whether it is the configured URL.
+        let at = |i: usize| match listed.get(i) {
+            Some(instance) => (instance.http.as_str(), instance.graphql.as_deref(), false),
+            None => (
+                configured.base.trim_end_matches('/'),
+                Some(configured.graphql),
                 true,
-            )]
-        } else {
-            listed
-                .iter()
-                .map(|i| {
-                    let graphql = i
-                        .graphql
-                        .clone()
-                        .unwrap_or_else(|| format!("{}/graphql", i.http));
-                    (i.http.clone(), graphql, false)
-                })
-                .collect()
+            ),
         };
-        let start = {
-            let mut turns = self.turns.lock().unwrap_or_else(|e| e.into_inner());
-            let turn = turns.entry(service.to_owned()).or_default();
-            let start = *turn;
-            *turn = turn.wrapping_add(1);
-            start
-        };
+        let n = listed.len().max(1);
+        let start = self.turn(service);
         let now = Instant::now();
-        let n = candidates.len();
         (0..n)
-            .map(|i| &candidates[(start + i) % n])
-            .filter(|(base, _, _)| !tried.contains(base))
+            .map(|i| at((start + i) % n))
+            .filter(|(base, _, _)| !tried.iter().any(|t| t == base))
             .find_map(|(base, graphql, configured)| {
-                let instance = label(base);
-                let breaker = self.breaker(&instance);
+                let breaker = self.breaker(base);
                 let (allowed, transition) = breaker.allow(now);
+                // Only the chosen instance (or one changing state) becomes a `Target`.
+                if !allowed && transition.is_none() {
+                    return None;
+                }
                 let target = Target {
                     service: service.to_owned(),
-                    base: base.clone(),
-                    graphql: graphql.clone(),
-                    instance,
-                    configured: *configured,
+                    base: base.to_owned(),
+                    graphql: graphql.map_or_else(|| format!("{base}/graphql"), str::to_owned),
+                    instance: label(base),
+                    configured,
                     breaker,
                 };
                 if let Some(state) = transition {
@@ -165,12 +156,33 @@ impl Pools {
             })
     }
 
+    /// How many places `service`'s calls can go: its listed instances, or its configured URL.
+    pub fn size(&self, service: &str) -> usize {
+        self.directory.instances(service).len().max(1)
+    }
+
+    /// `service`'s round-robin position, advanced by one.
+    fn turn(&self, service: &str) -> usize {
+        let mut turns = self.turns.lock().unwrap_or_else(|e| e.into_inner());
+        match turns.get_mut(service) {
+            Some(turn) => {
+                let start = *turn;
+                *turn = turn.wrapping_add(1);
+                start
+            }
+            None => {
+                turns.insert(service.to_owned(), 1);
+                0
+            }
+        }
+    }
+
     /// Every instance the router knows of with its breaker state, for metrics and status.
     pub fn breaker_states(&self) -> Vec<(String, &'static str)> {
         let breakers = self.breakers.lock().unwrap_or_else(|e| e.into_inner());
         let mut states: Vec<_> = breakers
             .iter()
-            .map(|(i, b)| (i.clone(), b.state().as_str()))
+            .map(|(base, b)| (label(base), b.state().as_str()))
             .collect();
         states.sort();
         states
