@@ -334,7 +334,7 @@ impl ClipfedPlugin {
     fn instance(&self, service: &str, configured: &str) -> Option<crate::discovery::Target> {
         let configured = Configured {
             base: configured,
-            graphql: configured,
+            graphql: None,
         };
         self.pools.choose(service, &configured, &[])
     }

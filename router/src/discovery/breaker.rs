@@ -185,7 +185,7 @@ mod tests {
         b.failure(now);
         for expected in [8, 10, 10] {
             now += Duration::from_secs(20);
-            assert_eq!(b.allow(now).0, true);
+            assert!(b.allow(now).0);
             assert_eq!(b.failure(now), Some(State::Open));
             assert!(!b.available(now + Duration::from_secs(expected - 1)));
             assert!(b.available(now + Duration::from_secs(expected)));

@@ -247,7 +247,7 @@ impl SubgraphExecutor for Balanced {
                 .configured_url
                 .strip_suffix("/graphql")
                 .unwrap_or(&self.configured_url),
-            graphql: &self.configured_url,
+            graphql: Some(&self.configured_url),
         };
         self.pools.budget().deposit();
         let mut tried: Vec<String> = Vec::new();

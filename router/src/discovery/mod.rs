@@ -64,10 +64,11 @@ impl Target {
     }
 }
 
-/// The configured address of a service, used when the registry lists none.
+/// The configured address of a service, used when the registry lists none: its base URL, and
+/// its GraphQL endpoint for a subgraph (else `<base>/graphql`, unused).
 pub struct Configured<'a> {
     pub base: &'a str,
-    pub graphql: &'a str,
+    pub graphql: Option<&'a str>,
 }
 
 /// A service's instances, their breakers and turns.
@@ -124,7 +125,7 @@ impl Pools {
             Some(instance) => (instance.http.as_str(), instance.graphql.as_deref(), false),
             None => (
                 configured.base.trim_end_matches('/'),
-                Some(configured.graphql),
+                configured.graphql,
                 true,
             ),
         };
@@ -263,7 +264,7 @@ mod tests {
         let pools = Pools::new(Directory::new(), Rules::default());
         let configured = Configured {
             base: "http://127.0.0.1:9",
-            graphql: "http://127.0.0.1:9/graphql",
+            graphql: Some("http://127.0.0.1:9/graphql"),
         };
         let t = pools.choose("video", &configured, &[]).unwrap();
         assert!(t.configured);

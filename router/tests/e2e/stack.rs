@@ -33,8 +33,6 @@ pub struct Stack {
     services: Vec<(&'static str, Running)>,
     /// The video service's configuration, for more instances of it ([`Stack::more_video`]).
     video_config: video::config::Config,
-    /// The registry prefix the router follows.
-    pub registry_prefix: String,
     /// The router's configuration: the repository's file plus test-only settings.
     _config: tempfile::NamedTempFile,
 }
@@ -153,7 +151,6 @@ impl Stack {
             ],
             _config: config,
             video_config,
-            registry_prefix: t.registry,
         };
         stack.wait_healthy().await;
         stack

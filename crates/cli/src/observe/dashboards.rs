@@ -14,6 +14,11 @@ fn rate(metric: &str, extra: &str) -> String {
     format!("rate({metric}{{{SEL}{extra}}}[$__rate_interval])")
 }
 
+/// `metric`'s rate summed by `by`.
+fn sum_rate(by: &str, metric: &str) -> String {
+    format!("sum by ({by}) ({})", rate(metric, ""))
+}
+
 /// The `q` quantile of histogram `metric`, summed by `by`.
 fn quantile(q: f64, metric: &str, by: &str) -> String {
     format!(
@@ -25,7 +30,7 @@ fn quantile(q: f64, metric: &str, by: &str) -> String {
 /// The share of `metric`'s rate whose `extra` selector matches, by `by`; 0 (not empty) when
 /// nothing matched, so an idle error panel still draws.
 fn ratio(metric: &str, extra: &str, by: &str) -> String {
-    let all = format!("sum by ({by}) ({})", rate(metric, ""));
+    let all = sum_rate(by, metric);
     format!(
         "(sum by ({by}) ({}) or {all} * 0) / {all}",
         rate(metric, extra)
@@ -67,7 +72,7 @@ fn overview() -> Dashboard {
         services: SERVICES,
         panels: vec![
             p("Requests per second by service", "HTTP requests answered, per service; the router's count is the public traffic.", "reqps",
-              &[(format!("sum by (job) ({})", rate(http, "")), "{{job}}")]),
+              &[(sum_rate("job", http), "{{job}}")]),
             p("Error ratio by service", "Share of HTTP answers with a 5xx status. The REST facade answers business errors as 200 with an error code; those are in the GraphQL error panel.", "percentunit",
               &[(ratio(http, r#",http_response_status_code=~"5..""#, "job"), "{{job}}")]).red_above(0.01),
             p("Latency by service (p50, p95, p99)", "HTTP server request duration quantiles, per service.", "s",
@@ -75,25 +80,25 @@ fn overview() -> Dashboard {
                 (quantile(0.95, http_duration, "job"), "{{job}} p95"),
                 (quantile(0.99, http_duration, "job"), "{{job}} p99")]).red_above(0.5),
             p("Requests per second by route", "HTTP requests per service and route template (never a raw path).", "reqps",
-              &[(format!("sum by (job, http_route) ({})", rate(http, "")), "{{job}} {{http_route}}")]),
+              &[(sum_rate("job, http_route", http), "{{job}} {{http_route}}")]),
             p("p99 latency by route", "99th percentile request duration per route template.", "s",
               &[(quantile(0.99, http_duration, "job, http_route"), "{{job}} {{http_route}}")]).red_above(0.5),
             p("GraphQL operations per second by outcome", "Operations executed by the subgraphs, by name and outcome (ok, error: the response carried errors).", "ops",
-              &[(format!("sum by (job, graphql_operation_name, outcome) ({})", rate("graphql_server_operations_total", "")), "{{job}} {{graphql_operation_name}} {{outcome}}")]),
+              &[(sum_rate("job, graphql_operation_name, outcome", "graphql_server_operations_total"), "{{job}} {{graphql_operation_name}} {{outcome}}")]),
             p("GraphQL error ratio by service", "Share of GraphQL operations whose response carried errors (bad input included).", "percentunit",
               &[(ratio("graphql_server_operations_total", r#",outcome="error""#, "job"), "{{job}}")]).red_above(0.05),
             p("Top 10 slow operations (p95)", "The ten GraphQL operations with the highest 95th percentile duration.", "s",
               &[(format!("topk(10, {})", quantile(0.95, gql_duration, "job, graphql_operation_name")), "{{job}} {{graphql_operation_name}}")]).bars(),
             p("Router: subgraph requests per second", "Requests the router sends to each subgraph (Hive Router's HTTP client histogram).", "reqps",
-              &[(format!("sum by (subgraph_name) ({})", rate("http_client_request_duration_seconds_count", "")), "{{subgraph_name}}")]),
+              &[(sum_rate("subgraph_name", "http_client_request_duration_seconds_count"), "{{subgraph_name}}")]),
             p("Router: subgraph request duration (p95)", "Time the router waits for each subgraph, 95th percentile.", "s",
               &[(quantile(0.95, "http_client_request_duration_seconds", "subgraph_name"), "{{subgraph_name}}")]).red_above(0.5),
             p("Router: GraphQL errors per second by code", "Errors in the router's GraphQL responses, by error code (bad input included).", "ops",
-              &[(format!("sum by (code) ({})", rate("hive_router_graphql_errors_total", "")), "{{code}}")]),
+              &[(sum_rate("code", "hive_router_graphql_errors_total"), "{{code}}")]),
             p("Router: REST facade answers by route and code", "West2 REST routes answered by the router's plugin, by route id (U1, V3, ...) and envelope code (10000 is success).", "reqps",
-              &[(format!("sum by (route, code) ({})", rate("clipfed_router_rest_requests_total", "")), "{{route}} {{code}}")]),
+              &[(sum_rate("route, code", "clipfed_router_rest_requests_total"), "{{route}} {{code}}")]),
             p("Router: pass-through bytes per second", "Bytes the router streams to and from the upload and search services (file routes, tus).", "Bps",
-              &[(format!("sum by (service, direction) ({})", rate("clipfed_router_passthrough_bytes_total", "")), "{{service}} {{direction}}")]),
+              &[(sum_rate("service, direction", "clipfed_router_passthrough_bytes_total"), "{{service}} {{direction}}")]),
         ],
     }
 }
@@ -108,19 +113,19 @@ fn kafka() -> Dashboard {
             p("Consumer lag by group, topic and partition", "Messages not yet processed: high watermark minus committed offset, measured by each consumer for the partitions it owns.", "short",
               &[(format!("max by (messaging_consumer_group_name, messaging_destination_name, messaging_destination_partition_id) (messaging_kafka_consumer_lag{{{SEL}}})"), "{{messaging_consumer_group_name}} {{messaging_destination_name}}/{{messaging_destination_partition_id}}")]).red_above(1000.0),
             p("Consumed per second by group and topic", "Messages processed by each consumer group (outcome error: the batch failed and is retried).", "ops",
-              &[(format!("sum by (messaging_consumer_group_name, messaging_destination_name, outcome) ({})", rate("messaging_client_consumed_messages_total", "")), "{{messaging_consumer_group_name}} {{messaging_destination_name}} {{outcome}}")]),
+              &[(sum_rate("messaging_consumer_group_name, messaging_destination_name, outcome", "messaging_client_consumed_messages_total"), "{{messaging_consumer_group_name}} {{messaging_destination_name}} {{outcome}}")]),
             p("Produced per second by topic", "Messages sent to Kafka, by topic and outcome.", "ops",
-              &[(format!("sum by (messaging_destination_name, outcome) ({})", rate("messaging_client_sent_messages_total", "")), "{{messaging_destination_name}} {{outcome}}")]),
+              &[(sum_rate("messaging_destination_name, outcome", "messaging_client_sent_messages_total"), "{{messaging_destination_name}} {{outcome}}")]),
             p("Outbox backlog by service", "Outbox rows written in a transaction but not yet published to Kafka; it should drain to zero.", "short",
               &[(format!("max by (job) (clipfed_outbox_backlog{{{SEL}}})"), "{{job}}")]).red_above(500.0),
             p("Outbox rows published per second", "Rows the outbox relay published to Kafka.", "ops",
-              &[(format!("sum by (job) ({})", rate("clipfed_outbox_published_total", "")), "{{job}}")]),
+              &[(sum_rate("job", "clipfed_outbox_published_total"), "{{job}}")]),
             p("Malformed events per second", "Consumed records that could not be decoded and were skipped (each is logged with its offset).", "ops",
-              &[(format!("sum by (job, messaging_destination_name) ({})", rate("clipfed_social_malformed_events_total", "")), "social {{messaging_destination_name}}"),
-                (format!("sum by (job, messaging_destination_name) ({})", rate("clipfed_search_malformed_events_total", "")), "search {{messaging_destination_name}}"),
-                (format!("sum by (job) ({})", rate("clipfed_video_visits_malformed_total", "")), "video visits")]).red_above(0.0),
+              &[(sum_rate("job, messaging_destination_name", "clipfed_social_malformed_events_total"), "social {{messaging_destination_name}}"),
+                (sum_rate("job, messaging_destination_name", "clipfed_search_malformed_events_total"), "search {{messaging_destination_name}}"),
+                (sum_rate("job", "clipfed_video_visits_malformed_total"), "video visits")]).red_above(0.0),
             p("Counter convergence: events folded per second", "Interaction events folded into the like, comment and follow counters; with lag at zero, the counters have converged.", "ops",
-              &[(format!("sum by (job) ({})", rate("clipfed_social_events_folded_total", "")), "{{job}}")]),
+              &[(sum_rate("job", "clipfed_social_events_folded_total"), "{{job}}")]),
         ],
     }
 }
@@ -133,15 +138,15 @@ fn runtime() -> Dashboard {
         services: SERVICES,
         panels: vec![
             p("Tokio worker utilisation", "Share of time each worker spent running tasks (1 = always busy).", "percentunit",
-              &[(format!("sum by (job, instance, worker) ({})", rate("tokio_runtime_worker_busy_seconds_total", "")), "{{job}} {{instance}} worker {{worker}}")]).red_above(0.9),
+              &[(sum_rate("job, instance, worker", "tokio_runtime_worker_busy_seconds_total"), "{{job}} {{instance}} worker {{worker}}")]).red_above(0.9),
             p("Tokio tasks alive", "Tasks alive in the runtime (the goroutine count of a Go service).", "short",
               &[(format!("sum by (job, instance) (tokio_runtime_alive_tasks{{{SEL}}})"), "{{job}} {{instance}}")]),
             p("Tokio global queue depth", "Tasks waiting in the global queue for a worker; a growing queue means the workers cannot keep up.", "short",
               &[(format!("sum by (job, instance) (tokio_runtime_global_queue_depth{{{SEL}}})"), "{{job}} {{instance}}")]).red_above(100.0),
             p("Tokio worker parks per second", "How often workers ran out of work and parked.", "ops",
-              &[(format!("sum by (job, instance) ({})", rate("tokio_runtime_worker_parks_total", "")), "{{job}} {{instance}}")]),
+              &[(sum_rate("job, instance", "tokio_runtime_worker_parks_total"), "{{job}} {{instance}}")]),
             p("CPU", "Process CPU time per second (1 = one core).", "short",
-              &[(format!("sum by (job, instance) ({})", rate("process_cpu_seconds_total", "")), "{{job}} {{instance}}")]),
+              &[(sum_rate("job, instance", "process_cpu_seconds_total"), "{{job}} {{instance}}")]),
             p("Resident memory", "Process resident set size.", "bytes",
               &[(format!("max by (job, instance) (process_resident_memory_bytes{{{SEL}}})"), "{{job}} {{instance}}")]),
             p("Open file descriptors", "Open descriptors against the process limit.", "short",

@@ -33,6 +33,8 @@ struct State {
     by_key: HashMap<String, Instance>,
     /// Derived from `by_key` on every change, sorted by id: reads are a clone of an `Arc`.
     by_service: HashMap<String, Arc<[Instance]>>,
+    /// What a service with no instance reads (made once, not on every read).
+    none: Arc<[Instance]>,
 }
 
 impl State {
@@ -72,11 +74,8 @@ impl Directory {
 
     /// The live instances of `service` (empty when none is known).
     pub fn instances(&self, service: &str) -> Arc<[Instance]> {
-        self.read()
-            .by_service
-            .get(service)
-            .cloned()
-            .unwrap_or_else(|| Arc::from(Vec::new()))
+        let state = self.read();
+        Arc::clone(state.by_service.get(service).unwrap_or(&state.none))
     }
 
     /// How many instances each known service has.
