@@ -147,6 +147,9 @@ pub struct HttpConfig {
     /// keep-alive connection.
     #[serde(default = "default_header_timeout_secs")]
     pub header_timeout_secs: u64,
+    /// Requests worked on at once; more are refused at once with 503 (`kit::server::app`).
+    #[serde(default = "max_in_flight_default")]
+    pub max_in_flight: usize,
     /// How the service announces itself in the service registry (`[http.registry]`).
     #[serde(default)]
     pub registry: RegistryConfig,
@@ -181,6 +184,13 @@ impl Default for RegistryConfig {
             withdraw_delay_ms: 1000,
         }
     }
+}
+
+/// Requests a service works on at once when its `[http]` section does not say.
+pub const DEFAULT_MAX_IN_FLIGHT: usize = 256;
+
+fn max_in_flight_default() -> usize {
+    DEFAULT_MAX_IN_FLIGHT
 }
 
 fn default_header_timeout_secs() -> u64 {

@@ -20,7 +20,7 @@ use serde_json::{Map, Value, json};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use crate::telemetry::{metrics, middleware};
+use crate::telemetry::{metrics, middleware, names};
 
 /// A named dependency probe for `/readyz`.
 #[derive(Clone)]
@@ -141,26 +141,107 @@ impl BodyLimits {
     }
 }
 
-/// The service's routes wrapped with RED metrics, plus the operational endpoints and the body
-/// limits (size, and the slowest rate a body may arrive at: [`crate::body_rate`]).
-pub fn app(routes: Router, checks: Vec<Check>, limits: BodyLimits) -> Router {
+/// What a server admits: request bodies, and requests in flight at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    pub body: BodyLimits,
+    /// More at once are refused at once with 503 (load shedding), not queued.
+    pub max_in_flight: usize,
+}
+
+impl Limits {
+    /// `body`, with [`DEFAULT_MAX_IN_FLIGHT`](crate::config::DEFAULT_MAX_IN_FLIGHT).
+    pub fn body(body: BodyLimits) -> Self {
+        Self {
+            body,
+            max_in_flight: crate::config::DEFAULT_MAX_IN_FLIGHT,
+        }
+    }
+
+    /// The limits a service's `[http]` section sets.
+    pub fn from_config(http: &crate::config::HttpConfig) -> Self {
+        Self {
+            body: BodyLimits::from_config(http),
+            max_in_flight: http.max_in_flight,
+        }
+    }
+}
+
+/// The service's routes wrapped with RED metrics, plus the operational endpoints and the limits:
+/// body size, the slowest rate a body may arrive at ([`crate::body_rate`]), and requests in
+/// flight ([`guard`]).
+pub fn app(routes: Router, checks: Vec<Check>, limits: Limits) -> Router {
     let ops = Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .with_state(Arc::new(checks))
         .route("/metrics", get(metrics::handler));
-    let rate = limits.min_rate;
-    routes
+    let rate = limits.body.min_rate;
+    guard(routes, limits.max_in_flight)
         .merge(ops)
         .route_layer(axum::middleware::from_fn(middleware::red))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(
-            limits.max_bytes,
+            limits.body.max_bytes,
         ))
         .layer(axum::middleware::map_request(
             move |req: axum::extract::Request| async move {
                 req.map(|body| crate::body_rate::wrap(body, rate))
             },
         ))
+}
+
+/// Overload protection on a service's own routes (the probes and `/metrics` stay answerable):
+/// at most `max_in_flight` requests run at once and one more is refused at once with 503 and
+/// code 10009 (`UNAVAILABLE`, `Retry-After: 1`) instead of waiting in a queue that only grows, so
+/// the router moves it to another instance; a handler that panics answers 500 (code 10001) and
+/// the process and its other requests go on.
+fn guard(routes: Router, max_in_flight: usize) -> Router {
+    use tower::ServiceBuilder;
+    let permits = Arc::new(tokio::sync::Semaphore::new(max_in_flight.max(1)));
+    routes.layer(
+        ServiceBuilder::new()
+            .layer(axum::error_handling::HandleErrorLayer::new(
+                |_: tower::BoxError| async { shed() },
+            ))
+            .load_shed()
+            .layer(tower::limit::GlobalConcurrencyLimitLayer::with_semaphore(
+                permits,
+            ))
+            .layer(tower_http::catch_panic::CatchPanicLayer::custom(panicked)),
+    )
+}
+
+fn refusal(status: StatusCode, err: &crate::AppError) -> axum::response::Response {
+    (status, axum::Json(err.envelope())).into_response()
+}
+
+fn shed() -> axum::response::Response {
+    metrics::counter(
+        names::HTTP_SHED,
+        "Requests refused because the service was at capacity",
+    )
+    .inc();
+    let mut answer = refusal(
+        StatusCode::SERVICE_UNAVAILABLE,
+        &crate::AppError::with_message(
+            crate::ErrorCode::Unavailable,
+            "the service is at capacity, retry shortly",
+        ),
+    );
+    answer.headers_mut().insert(
+        http::header::RETRY_AFTER,
+        http::HeaderValue::from_static("1"),
+    );
+    answer
+}
+
+fn panicked(_: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
+    // The panic's own message went to the log through the panic hook.
+    tracing::error!("a request handler panicked; answered 500");
+    refusal(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        &crate::AppError::new(crate::ErrorCode::Internal),
+    )
 }
 
 /// How long a server waits.
@@ -243,7 +324,7 @@ pub async fn serve_configured(
             a.withdraw().await;
         }
     };
-    let app = app(routes, checks, BodyLimits::from_config(http));
+    let app = app(routes, checks, Limits::from_config(http));
     tracing::info!(server.address = %addr, service.name = name, "listening");
     serve(listener, app, shutdown, Timeouts::from_config(http)).await
 }

@@ -34,3 +34,5 @@ pub const OUTBOX_PUBLISHED: &str = "clipfed_outbox_published_total";
 pub const REGISTRY_REGISTERED: &str = "clipfed_registry_registered";
 /// Registrations and lease renewals that failed, by service.
 pub const REGISTRY_FAILURES: &str = "clipfed_registry_failures_total";
+/// Requests a service refused because it was at capacity (`http.max_in_flight`).
+pub const HTTP_SHED: &str = "http_server_shed_requests_total";

@@ -83,11 +83,16 @@ pub const HEADER_READ: Duration = Duration::from_secs(2);
 
 /// Serves `routes` through `kit::server` on 127.0.0.1:0.
 pub async fn spawn(routes: Router, checks: Vec<Check>, body_limit: usize) -> Running {
-    spawn_with(routes, checks, server::BodyLimits::new(body_limit)).await
+    spawn_with(
+        routes,
+        checks,
+        server::Limits::body(server::BodyLimits::new(body_limit)),
+    )
+    .await
 }
 
-/// [`spawn`] with body limits of the test's choosing.
-pub async fn spawn_with(routes: Router, checks: Vec<Check>, limits: server::BodyLimits) -> Running {
+/// [`spawn`] with limits of the test's choosing.
+pub async fn spawn_with(routes: Router, checks: Vec<Check>, limits: server::Limits) -> Running {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (tx, rx) = oneshot::channel::<()>();

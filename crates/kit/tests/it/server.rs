@@ -1,4 +1,5 @@
-//! kit's server: health and readiness endpoints, `/metrics` with RED metrics, graceful shutdown.
+//! kit's server: health and readiness endpoints, `/metrics` with RED metrics, graceful shutdown,
+//! load shedding at capacity and panics answered 500.
 
 use std::time::Duration;
 
@@ -164,4 +165,88 @@ async fn oversized_body_is_rejected_with_413() {
         .await
         .unwrap();
     assert_eq!(res.status(), 413);
+}
+
+#[tokio::test]
+async fn at_capacity_a_request_is_refused_at_once_and_the_service_recovers() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    // `/hold` keeps its request in flight until the test opens the gate.
+    let gate = Arc::new(tokio::sync::Semaphore::new(0));
+    let inside = Arc::new(AtomicUsize::new(0));
+    let (g, i) = (gate.clone(), inside.clone());
+    let routes = Router::new().route(
+        "/hold",
+        get(move || {
+            let (g, i) = (g.clone(), i.clone());
+            async move {
+                i.fetch_add(1, Ordering::SeqCst);
+                let _ = g.acquire().await.unwrap();
+                "done"
+            }
+        }),
+    );
+    let limits = kit::server::Limits {
+        body: kit::server::BodyLimits::new(1024),
+        max_in_flight: 2,
+    };
+    let server = crate::helpers::spawn_with(routes, vec![], limits).await;
+    let held: Vec<_> = (0..2)
+        .map(|_| tokio::spawn(client().get(server.url("/hold")).send()))
+        .collect();
+    while inside.load(Ordering::SeqCst) < 2 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+
+    // Two are running: a third is refused while they still are, not queued behind them.
+    let refused = client().get(server.url("/hold")).send().await.unwrap();
+    assert_eq!(refused.status(), 503);
+    assert_eq!(refused.headers()["retry-after"], "1");
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body["base"]["code"], 10009, "{body}");
+    assert_eq!(
+        inside.load(Ordering::SeqCst),
+        2,
+        "the refused one never ran"
+    );
+    let health = client().get(server.url("/healthz")).send().await.unwrap();
+    assert_eq!(health.status(), 200, "probes are not shed");
+    let shown = client().get(server.url("/metrics")).send().await.unwrap();
+    let shown = shown.text().await.unwrap();
+    assert!(shown.contains("http_server_shed_requests_total"), "{shown}");
+
+    gate.add_permits(3);
+    for h in held {
+        assert_eq!(h.await.unwrap().unwrap().status(), 200);
+    }
+    let again = client().get(server.url("/hold")).send().await.unwrap();
+    assert_eq!(
+        again.status(),
+        200,
+        "capacity is back once the load is gone"
+    );
+}
+
+#[tokio::test]
+async fn a_panicking_handler_answers_500_and_the_service_goes_on() {
+    let routes = Router::new()
+        .route(
+            "/boom",
+            get(|| async {
+                if std::hint::black_box(true) {
+                    panic!("a bug in one handler");
+                }
+                "unreachable"
+            }),
+        )
+        .route("/fine", get(|| async { "fine" }));
+    let server = spawn(routes, vec![], 1024).await;
+    for _ in 0..3 {
+        let boom = client().get(server.url("/boom")).send().await.unwrap();
+        assert_eq!(boom.status(), 500);
+        let body: Value = boom.json().await.unwrap();
+        assert_eq!(body["base"]["code"], 10001, "{body}");
+    }
+    let fine = client().get(server.url("/fine")).send().await.unwrap();
+    assert_eq!(fine.text().await.unwrap(), "fine");
 }

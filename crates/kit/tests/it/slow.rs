@@ -61,7 +61,7 @@ async fn a_body_below_the_minimum_rate_ends_its_request() {
             window: Duration::from_millis(800),
         },
     };
-    let server = spawn_with(routes, vec![], limits).await;
+    let server = spawn_with(routes, vec![], kit::server::Limits::body(limits)).await;
     let send = |every_ms: u64| {
         let url = server.url("/echo");
         async move {
