@@ -19,6 +19,8 @@ pub struct Config {
     pub shards: ShardConfig,
     pub comments: CommentConfig,
     pub chat: ChatConfig,
+    pub chat_relay: ChatRelayConfig,
+    pub redis: kit::config::RedisConfig,
     pub telemetry: TelemetryConfig,
     pub auth: kit::config::CallerAuth,
 }
@@ -63,6 +65,14 @@ pub struct ChatConfig {
     pub groups_per_minute: u32,
 }
 
+/// Chat pushes across instances (`crate::chat::relay`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChatRelayConfig {
+    /// The Redis pub/sub channel every social instance publishes pushes on and follows.
+    pub channel: String,
+}
+
 /// This service on the local servers `at` with a database, topics, groups and keys of its own and
 /// short batch waits: what its tests, the upload tests and the router's end-to-end stack run on.
 pub fn local(at: &kit::config::LocalServers) -> Result<Config, kit::config::ConfigError> {
@@ -78,6 +88,8 @@ pub fn local(at: &kit::config::LocalServers) -> Result<Config, kit::config::Conf
     c.counters.max_wait_ms = 50;
     c.known.group = at.name("social_known");
     c.known.max_wait_ms = 50;
+    c.redis.url = secrecy::SecretString::from(at.redis_url.clone());
+    c.chat_relay.channel = at.name("chat_relay");
     Ok(c)
 }
 

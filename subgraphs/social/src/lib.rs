@@ -108,9 +108,21 @@ pub async fn run(
     ));
 
     let callers = kit::caller::CallerVerifier::new(&config.auth.callers)?;
+    let hub = std::sync::Arc::<chat::hub::Hub>::default();
+    let redis = kit::cache::connect(&config.redis).await?;
+    let relay = std::sync::Arc::new(chat::relay::Relay::new(
+        redis,
+        config.chat_relay.channel.clone(),
+    ));
+    tokio::spawn(std::sync::Arc::clone(&relay).receive(
+        config.redis.clone(),
+        std::sync::Arc::clone(&hub),
+        stop.wait(),
+    ));
     let chat = chat::routes(chat::Chat {
         social: social.clone(),
-        hub: std::sync::Arc::default(),
+        hub,
+        relay,
         limiter: std::sync::Arc::default(),
         callers: callers.clone(),
         stop: stop.clone(),

@@ -3,8 +3,7 @@
 //! then closes it), so one slow client cannot hold up a sender or grow memory. Nothing is lost by
 //! that: every message is stored before it is pushed and stays in the history.
 //!
-//! The hub is per process: with several social instances, a push reaches the connections of the
-//! instance that stored the message.
+//! The hub is per process; [`super::relay`] carries pushes to the other social instances.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -3,7 +3,8 @@
 //! header; a request without a verified user is refused before the upgrade (401, code 10003).
 //!
 //! One connection runs one session: requests are answered in order ([`protocol`]), each stored
-//! message is pushed to the other open connections of its receivers ([`hub`]), and the session
+//! message is pushed to the other open connections of its receivers, on this instance ([`hub`])
+//! and on the others ([`relay`]), and the session
 //! ends on the client's close, a transport error, a frame over `chat.max_frame_bytes`, a push
 //! queue that overflowed (close 1013: read the history), or the service's shutdown (close 1001).
 //! Sends and group creations are limited per user per minute (`RATE_LIMITED`, the connection
@@ -11,6 +12,7 @@
 
 pub mod hub;
 pub mod protocol;
+pub mod relay;
 
 use std::pin::pin;
 use std::sync::Arc;
@@ -36,6 +38,8 @@ use crate::usecases::Social;
 pub struct Chat {
     pub social: Social,
     pub hub: Arc<Hub>,
+    /// The same pushes to the other social instances ([`relay`]).
+    pub relay: Arc<relay::Relay>,
     /// Sends and group creations per user (`chat.sends_per_minute`, `chat.groups_per_minute`).
     pub limiter: Arc<LocalLimiter>,
     pub callers: CallerVerifier,
@@ -209,4 +213,5 @@ async fn run(chat: &Chat, user: i64, seat: u64, request: Request) -> Result<Valu
 fn deliver(chat: &Chat, users: &[i64], kind: &str, data: &Value, skip: u64) {
     let push: Push = Arc::from(protocol::push(kind, data));
     chat.hub.push(users, &push, skip);
+    chat.relay.publish(users, &push);
 }

@@ -449,3 +449,44 @@ async fn a_flood_of_messages_or_groups_is_refused_past_the_minutes_limit_and_not
     assert_base(&history, 10000);
     app.cleanup().await;
 }
+
+#[tokio::test]
+async fn a_push_reaches_a_receiver_connected_to_another_instance() {
+    let app = spawn_app().await;
+    let [a, b, _, _] = circle(&app, 700).await;
+    let second = testkit::service::serve_sharing(None, app.config.clone(), social::run).await;
+    // Both instances follow the relay channel before anything is sent.
+    let redis = kit::cache::connect(&app.config.redis).await.unwrap();
+    let channel = app.config.chat_relay.channel.clone();
+    testkit::eventually(10, "both instances subscribed", || async {
+        kit::cache::subscribers(&redis, &channel).await.unwrap() == 2
+    })
+    .await;
+
+    let mut b_elsewhere = app.chat_on(&second.base, &user(b)).await.unwrap();
+    let mut a_here = chat(&app, a).await;
+    let sent = a_here
+        .ask(json!({"type": "private.send", "to_user_id": b.to_string(), "content": "across"}))
+        .await;
+    assert_base(&sent, 10000);
+    let push = json!({"type": "private.message", "data": sent["data"]});
+    assert_eq!(
+        b_elsewhere.push().await,
+        push,
+        "relayed to the other instance"
+    );
+    b_elsewhere.no_push(Duration::from_millis(300)).await;
+    a_here.no_push(Duration::from_millis(100)).await;
+
+    // And back: the instance the message was sent on pushes to a connection here.
+    let mut a_second = chat(&app, a).await;
+    let reply = b_elsewhere
+        .ask(json!({"type": "private.send", "to_user_id": a.to_string(), "content": "back"}))
+        .await;
+    assert_base(&reply, 10000);
+    let back = json!({"type": "private.message", "data": reply["data"]});
+    assert_eq!(a_here.push().await, back);
+    assert_eq!(a_second.push().await, back);
+    drop(second);
+    app.cleanup().await;
+}

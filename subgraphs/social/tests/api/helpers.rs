@@ -53,11 +53,13 @@ impl TestApp {
 
     /// Opens the chat WebSocket as `caller`; a refused upgrade gives its status and body.
     pub async fn chat_as(&self, caller: &Caller) -> Result<Chat, (u16, Value)> {
+        self.chat_on(&self.base, caller).await
+    }
+
+    /// [`TestApp::chat_as`] on the instance at `base` (another instance of this service).
+    pub async fn chat_on(&self, base: &str, caller: &Caller) -> Result<Chat, (u16, Value)> {
         use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-        let url = self
-            .url
-            .replace("http://", "ws://")
-            .replace("/graphql", "/ws");
+        let url = format!("{}/ws", base.replace("http://", "ws://"));
         let mut request = url.into_client_request().unwrap();
         for (name, value) in self.signer.headers(caller, None) {
             request.headers_mut().insert(name, value.parse().unwrap());
