@@ -81,6 +81,11 @@ fn bring_up<'a>(paths: &Paths, servers: impl Iterator<Item = &'a Server>) -> any
 }
 
 /// Installs the programs the services run (ffmpeg) when missing.
+/// Starts the server `name` of the stack if it is not up (the failover check restarts etcd).
+pub(crate) fn start_server(paths: &Paths, name: &str) -> anyhow::Result<()> {
+    bring_up(paths, STACK.iter().filter(|s| s.name == name)).map(drop)
+}
+
 fn ensure_tools(paths: &Paths) -> anyhow::Result<()> {
     for (name, tool) in TOOLS {
         tool.ensure(paths, name)?;
@@ -142,6 +147,21 @@ pub fn up(paths: &Paths, instances: &str) -> anyhow::Result<ExitCode> {
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `clipfed failover`: brings up what is missing (servers and services), then the failover check.
+pub fn failover(paths: &Paths) -> anyhow::Result<ExitCode> {
+    paths
+        .ensure()
+        .context("creating the state folder .clipfed/")?;
+    beside(|| services::build(paths), || bring_up(paths, STACK.iter()))?;
+    Ok(if crate::failover::run(paths)? {
+        eprintln!("✔ failover check passed");
+        ExitCode::SUCCESS
+    } else {
+        eprintln!("✘ failover check failed (above)");
+        ExitCode::FAILURE
+    })
 }
 
 /// `clipfed observe`: brings up what is missing (servers and services), then the live check.
@@ -318,11 +338,20 @@ pub fn test(paths: &Paths, extra: &[String]) -> anyhow::Result<ExitCode> {
     } else {
         true
     };
-    Ok(if status.success() && docs_passed && observed {
-        ExitCode::SUCCESS
+    // So does the failover check (a second video instance, killed; etcd stopped and started).
+    let failed_over = if extra.is_empty() {
+        eprintln!("==> failover check (round robin, kill -9 under load, etcd outage)");
+        crate::failover::run(paths)?
     } else {
-        ExitCode::FAILURE
-    })
+        true
+    };
+    Ok(
+        if status.success() && docs_passed && observed && failed_over {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        },
+    )
 }
 
 /// `cargo` in the repository root, without the build variables `cargo run` hands its child

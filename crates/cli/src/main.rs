@@ -20,6 +20,7 @@
 
 mod commands;
 mod compose;
+mod failover;
 mod images;
 mod install;
 mod observe;
@@ -54,6 +55,9 @@ enum Command {
         #[arg(long)]
         instances: Option<String>,
     },
+    /// Round robin, kill -9 of one of two video instances under load, and an etcd outage,
+    /// checked through the router (docs/discovery.md).
+    Failover,
     /// Stop everything `up` started.
     Down,
     /// Show what is running where.
@@ -131,6 +135,7 @@ fn main() -> std::process::ExitCode {
     let result = match cli.command {
         Command::Up { instances } => commands::up(&paths, instances.as_deref().unwrap_or("")),
         Command::Down => commands::down(&paths),
+        Command::Failover => commands::failover(&paths),
         Command::Status => commands::status(&paths),
         Command::Test { args } => commands::test(&paths, &args),
         Command::Upload {
