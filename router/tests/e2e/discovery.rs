@@ -167,3 +167,61 @@ async fn with_every_instance_of_a_subgraph_down_the_rest_of_a_query_still_answer
     let (_, body) = crate::stack::envelope(r).await;
     assert_eq!(code(&body), 10009, "{body}");
 }
+
+#[tokio::test]
+async fn a_resumed_tus_upload_served_by_two_upload_instances_arrives_whole() {
+    let s = Stack::start().await;
+    let (alice, access, _) = s.sign_up("twoloaders").await;
+    let first = address(s.service("upload"));
+    let second_instance = s.more_upload().await;
+    let second = address(&second_instance.base);
+    // Wait until the router balances over both (an OPTIONS is any tus call's cheapest).
+    testkit::eventually(10, "the router uses the second upload instance", || async {
+        s.http
+            .request(reqwest::Method::OPTIONS, s.url("/uploads/"))
+            .send()
+            .await
+            .unwrap();
+        calls(&s, &second).await > 0
+    })
+    .await;
+    let before = (calls(&s, &first).await, calls(&s, &second).await);
+
+    // tus-js-client in 2 MiB chunks, aborted at about 40 % and resumed: its creation, PATCHes and
+    // HEAD alternate between the two instances, which share the upload's state in MySQL and S3.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("clip.mp4");
+    let file = testkit::mp4(6 * 1024 * 1024 + 17, 5);
+    std::fs::write(&path, &file).unwrap();
+    let js = testkit::run_json(
+        tokio::process::Command::new("node")
+            .current_dir(testkit::tools_dir().join("node"))
+            .arg("tus-upload.mjs")
+            .arg(s.url("/uploads/"))
+            .arg(&path)
+            .arg(&access)
+            .arg("resume")
+            .arg("over two instances"),
+        "the tus client",
+    )
+    .await;
+    assert!(js["resumedFrom"].as_i64().unwrap() > 0, "{js}");
+    let served = (
+        calls(&s, &first).await - before.0,
+        calls(&s, &second).await - before.1,
+    );
+    assert!(
+        served.0 >= 2 && served.1 >= 2,
+        "both instances served the upload: {served:?}"
+    );
+
+    let (_, list) =
+        crate::stack::envelope(s.get(&format!("/video/list?user_id={alice}"), &[]).await).await;
+    assert_eq!(list["data"]["total"], 1, "{list}");
+    let url = list["data"]["items"][0]["video_url"].as_str().unwrap();
+    let stored = s.http.get(url).send().await.unwrap().bytes().await.unwrap();
+    assert!(
+        stored == file,
+        "the stored video is the file, byte for byte"
+    );
+}

@@ -31,8 +31,9 @@ pub struct Stack {
     pub keys: TokenKeys,
     router: Child,
     services: Vec<(&'static str, Running)>,
-    /// The video service's configuration, for more instances of it ([`Stack::more_video`]).
+    /// The video and upload services' configurations, for more instances of them.
     video_config: video::config::Config,
+    upload_config: upload::config::Config,
     /// The router's configuration: the repository's file plus test-only settings.
     _config: tempfile::NamedTempFile,
 }
@@ -85,7 +86,14 @@ impl Stack {
         .await;
         let social = start_social(&t).await;
         let search = start_search(&t).await;
-        let upload = start_upload(&t, &video, &user).await;
+        let upload_config = upload_config(&t, &video, &user);
+        let upload = serve(
+            None,
+            upload_config.clone(),
+            &upload_config.db.database,
+            upload::run,
+        )
+        .await;
         let port = testkit::free_port();
         let base = format!("http://127.0.0.1:{port}");
         let dir = env!("CARGO_MANIFEST_DIR");
@@ -151,6 +159,7 @@ impl Stack {
             ],
             _config: config,
             video_config,
+            upload_config,
         };
         stack.wait_healthy().await;
         stack
@@ -364,6 +373,11 @@ impl Stack {
         running.halt().await;
     }
 
+    /// One more upload instance on the stack's database, registered like the first.
+    pub async fn more_upload(&self) -> Running {
+        testkit::service::serve_sharing(None, self.upload_config.clone(), upload::run).await
+    }
+
     /// One more video instance on the stack's database and topics, registered like the first.
     pub async fn more_video(&self) -> Running {
         testkit::service::serve_sharing(None, self.video_config.clone(), video::run).await
@@ -403,7 +417,7 @@ async fn start_search(t: &Topics) -> Running {
     serve(None, c, &database, search::run).await
 }
 
-async fn start_upload(t: &Topics, video: &Running, user: &Running) -> Running {
+fn upload_config(t: &Topics, video: &Running, user: &Running) -> upload::config::Config {
     let mut c = upload::config::local(
         &servers(),
         format!("{}/graphql", video.base),
@@ -411,6 +425,5 @@ async fn start_upload(t: &Topics, video: &Running, user: &Running) -> Running {
     )
     .expect("upload defaults load");
     c.http.registry = testkit::registry(&t.registry);
-    let database = c.db.database.clone();
-    serve(None, c, &database, upload::run).await
+    c
 }
