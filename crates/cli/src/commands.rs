@@ -331,6 +331,13 @@ pub fn test(paths: &Paths, extra: &[String]) -> anyhow::Result<ExitCode> {
         None => true,
         Some(status) => status.context("running the doc tests")?.success(),
     };
+    // The Helm chart's checks need no server; a filtered run skips them too.
+    let charted = if extra.is_empty() {
+        eprintln!("==> Helm chart check (lint, render, Kubernetes schemas, bad values)");
+        crate::chart::check(paths)?
+    } else {
+        true
+    };
     // The live observability check needs the whole stack; a filtered run skips it too.
     let observed = if extra.is_empty() {
         eprintln!("==> observability check (services, router, Prometheus, trace viewer)");
@@ -346,7 +353,7 @@ pub fn test(paths: &Paths, extra: &[String]) -> anyhow::Result<ExitCode> {
         true
     };
     Ok(
-        if status.success() && docs_passed && observed && failed_over {
+        if status.success() && docs_passed && charted && observed && failed_over {
             ExitCode::SUCCESS
         } else {
             ExitCode::FAILURE

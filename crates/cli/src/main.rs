@@ -9,20 +9,24 @@
 //! - `clipfed upload FILE --title T`: a resumable upload (tus) with a progress bar.
 //! - `clipfed images import DIR`: bulk-load a folder of images into image search.
 //! - `clipfed compose`: write `schema/supergraph.graphql` from the subgraph SDLs.
-//! - `clipfed keys public`: the Ed25519 public key of a signing secret read from stdin.
+//! - `clipfed keys public`: the Ed25519 public key of a signing secret read from stdin; `clipfed
+//!   keys secret`: a Kubernetes Secret with fresh keys for the Helm chart.
+//! - `clipfed chart [--write]`: the Helm chart's checks (`helm/check.py`).
 //! - `clipfed dashboards`: write the Grafana dashboards into `grafana/dashboards/`.
 //! - `clipfed observe`: the live observability check against the running stack.
 //!
 //! Modules: [`paths`] (the git-ignored state folder), [`progress`] (spinners and step failures),
 //! [`install`] (apt, pip venv, cargo-cached binaries), [`process`] (spawning, pid files, stopping),
 //! [`probe`] (readiness checks), [`stack`] (the table of servers), [`provision`] (MySQL account, Prometheus config),
-//! [`services`] (our own services), [`commands`] (the subcommands), [`observe`] (dashboards, alert rules, the live check), [`upload`] (the uploader), [`images`] (the image importer), [`compose`] (the supergraph).
+//! [`services`] (our own services), [`commands`] (the subcommands), [`observe`] (dashboards, alert rules, the live check), [`upload`] (the uploader), [`images`] (the image importer), [`compose`] (the supergraph), [`keys`] (key material), [`chart`] (the Helm chart's checks).
 
+mod chart;
 mod commands;
 mod compose;
 mod failover;
 mod images;
 mod install;
+mod keys;
 mod observe;
 mod paths;
 mod probe;
@@ -54,6 +58,10 @@ enum Command {
         /// the router balances over them; `docs/discovery.md`).
         #[arg(long)]
         instances: Option<String>,
+        /// Build and run the services in the release profile (slower to build, what images and
+        /// benchmarks use).
+        #[arg(long)]
+        release: bool,
     },
     /// Round robin, kill -9 of one of two video instances under load, and an etcd outage,
     /// checked through the router (docs/discovery.md).
@@ -87,6 +95,13 @@ enum Command {
     },
     /// Write the Grafana dashboards (grafana/dashboards/*.json) from their definitions.
     Dashboards,
+    /// Check the Helm chart (helm/clipfed): strict lint, rendering, Kubernetes schemas, refused
+    /// bad values, properties of the objects, the rendered demo in docs/deploy.md.
+    Chart {
+        /// First copy the repository files the chart carries and rewrite the rendered demo.
+        #[arg(long)]
+        write: bool,
+    },
     /// Drive a short load through the running stack, then check that every dashboard query returns
     /// data, every target is up, labels stay bounded and one like is one trace in the viewer.
     Observe,
@@ -109,6 +124,14 @@ enum KeysCommand {
     /// Print the public key (for `auth.callers.<name>` or `auth.jwt_public_key`) of the signing
     /// secret given on stdin (one line; at least 32 bytes).
     Public,
+    /// Print a Kubernetes Secret with fresh keys for the Helm chart (`keys.existingSecret`):
+    /// `... keys secret --name clipfed-keys | kubectl apply -f -` (docs/deploy.md).
+    Secret {
+        #[arg(long, default_value = "clipfed-keys")]
+        name: String,
+        #[arg(long)]
+        namespace: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -131,9 +154,14 @@ enum ImagesCommand {
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    let paths = paths::Paths::discover();
+    let mut paths = paths::Paths::discover();
     let result = match cli.command {
-        Command::Up { instances } => commands::up(&paths, instances.as_deref().unwrap_or("")),
+        Command::Up { instances, release } => {
+            if release {
+                paths.profile = paths::Profile::Release;
+            }
+            commands::up(&paths, instances.as_deref().unwrap_or(""))
+        }
         Command::Down => commands::down(&paths),
         Command::Failover => commands::failover(&paths),
         Command::Status => commands::status(&paths),
@@ -171,7 +199,11 @@ fn main() -> std::process::ExitCode {
         }),
         Command::Keys {
             command: KeysCommand::Public,
-        } => public_key(),
+        } => keys::public(),
+        Command::Keys {
+            command: KeysCommand::Secret { name, namespace },
+        } => keys::secret(&name, namespace.as_deref()),
+        Command::Chart { write } => chart::run(&paths, write),
     };
     match result {
         Ok(code) => code,
@@ -180,13 +212,4 @@ fn main() -> std::process::ExitCode {
             std::process::ExitCode::FAILURE
         }
     }
-}
-
-/// `clipfed keys public`: the secret comes on stdin so it never shows in a process list.
-fn public_key() -> anyhow::Result<std::process::ExitCode> {
-    let mut line = String::new();
-    std::io::stdin().read_line(&mut line)?;
-    let secret = secrecy::SecretString::from(line.trim_end_matches(['\r', '\n']).to_owned());
-    println!("{}", kit::keys::public_of(&secret)?);
-    Ok(std::process::ExitCode::SUCCESS)
 }

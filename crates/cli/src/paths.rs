@@ -6,6 +6,33 @@ use std::path::{Path, PathBuf};
 pub struct Paths {
     pub root: PathBuf,
     pub state: PathBuf,
+    /// The cargo profile the services are built and run in (`up --release`).
+    pub profile: Profile,
+}
+
+/// A cargo build profile of the services.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Profile {
+    Dev,
+    Release,
+}
+
+impl Profile {
+    /// The flags `cargo build` takes for it.
+    pub fn cargo_args(self) -> &'static [&'static str] {
+        match self {
+            Profile::Dev => &[],
+            Profile::Release => &["--release"],
+        }
+    }
+
+    /// Its folder under `target/`.
+    pub fn dir(self) -> &'static str {
+        match self {
+            Profile::Dev => "debug",
+            Profile::Release => "release",
+        }
+    }
 }
 
 impl Paths {
@@ -20,8 +47,21 @@ impl Paths {
                     .expect("crates/cli is two levels deep")
                     .to_owned()
             });
-        let state = root.join(".clipfed");
-        Self { root, state }
+        Self::at(root)
+    }
+
+    /// The state folder of the repository at `root`, dev profile.
+    pub fn at(root: PathBuf) -> Self {
+        Self {
+            state: root.join(".clipfed"),
+            root,
+            profile: Profile::Dev,
+        }
+    }
+
+    /// The built binary `bin` of the current profile.
+    pub fn binary(&self, bin: &str) -> PathBuf {
+        self.root.join("target").join(self.profile.dir()).join(bin)
     }
 
     pub fn data(&self, component: &str) -> PathBuf {

@@ -140,10 +140,7 @@ mod tests {
 
     fn temp_paths() -> (tempfile::TempDir, Paths) {
         let dir = tempfile::tempdir().unwrap();
-        let paths = Paths {
-            root: dir.path().to_owned(),
-            state: dir.path().join(".clipfed"),
-        };
+        let paths = Paths::at(dir.path().to_owned());
         paths.ensure().unwrap();
         (dir, paths)
     }

@@ -106,11 +106,13 @@ const STACK_ENV: &[(&str, &str)] = &[
 /// The one public port (also `http.port` in `router/router.config.yaml`).
 pub const ROUTER_PORT: u16 = 8100;
 
-/// Builds every service binary in one cargo invocation.
+/// Builds every service binary in one cargo invocation, in the profile of `paths`.
 pub fn build(paths: &Paths) -> anyhow::Result<()> {
     let step = Step::beside("building the services");
     let mut cmd = Command::new("cargo");
-    cmd.current_dir(&paths.root).arg("build");
+    cmd.current_dir(&paths.root)
+        .arg("build")
+        .args(paths.profile.cargo_args());
     for s in SERVICES {
         cmd.args(["-p", s.package, "--bin", s.bin]);
     }
@@ -166,8 +168,7 @@ pub fn start_instance(paths: &Paths, instance: &Instance<'_>) -> anyhow::Result<
         return Ok(());
     }
     let step = Step::start(format!("starting {name} on 127.0.0.1:{port}"));
-    let binary = paths.root.join("target/debug").join(service.bin);
-    let mut cmd = Command::new(binary);
+    let mut cmd = Command::new(paths.binary(service.bin));
     cmd.envs(STACK_ENV.iter().copied());
     if instance.k > 1 {
         cmd.env("CLIPFED_HTTP__LISTEN", format!("127.0.0.1:{port}"));

@@ -443,10 +443,7 @@ mod tests {
     #[test]
     fn every_server_binds_loopback_only() {
         let dir = tempfile::tempdir().unwrap();
-        let paths = Paths {
-            root: dir.path().to_owned(),
-            state: dir.path().join(".clipfed"),
-        };
+        let paths = Paths::at(dir.path().to_owned());
         paths.ensure().unwrap();
         for server in STACK {
             let cmd = (server.command)(&paths, &server.install).unwrap();
