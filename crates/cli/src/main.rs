@@ -12,14 +12,16 @@
 //! - `clipfed keys public`: the Ed25519 public key of a signing secret read from stdin; `clipfed
 //!   keys secret`: a Kubernetes Secret with fresh keys for the Helm chart.
 //! - `clipfed chart [--write]`: the Helm chart's checks (`helm/check.py`).
+//! - `clipfed apifox [--write]`: the graders' Apifox suite against the running router.
 //! - `clipfed dashboards`: write the Grafana dashboards into `grafana/dashboards/`.
 //! - `clipfed observe`: the live observability check against the running stack.
 //!
 //! Modules: [`paths`] (the git-ignored state folder), [`progress`] (spinners and step failures),
 //! [`install`] (apt, pip venv, cargo-cached binaries), [`process`] (spawning, pid files, stopping),
 //! [`probe`] (readiness checks), [`stack`] (the table of servers), [`provision`] (MySQL account, Prometheus config),
-//! [`services`] (our own services), [`commands`] (the subcommands), [`observe`] (dashboards, alert rules, the live check), [`upload`] (the uploader), [`images`] (the image importer), [`compose`] (the supergraph), [`keys`] (key material), [`chart`] (the Helm chart's checks).
+//! [`services`] (our own services), [`commands`] (the subcommands), [`observe`] (dashboards, alert rules, the live check), [`upload`] (the uploader), [`images`] (the image importer), [`compose`] (the supergraph), [`keys`] (key material), [`chart`] (the Helm chart's checks), [`apifox`] (the Apifox suite).
 
+mod apifox;
 mod chart;
 mod commands;
 mod compose;
@@ -95,6 +97,16 @@ enum Command {
     },
     /// Write the Grafana dashboards (grafana/dashboards/*.json) from their definitions.
     Dashboards,
+    /// Run the graders' Apifox suite (apifox/) against the running router; reports in
+    /// .clipfed/apifox/ (docs/apifox.md).
+    Apifox {
+        /// First regenerate apifox/clipfed.apifox-cli.json from apifox/suite/.
+        #[arg(long)]
+        write: bool,
+        /// The router's address.
+        #[arg(long, default_value = "http://127.0.0.1:8100")]
+        base_url: String,
+    },
     /// Check the Helm chart (helm/clipfed): strict lint, rendering, Kubernetes schemas, refused
     /// bad values, properties of the objects, the rendered demo in docs/deploy.md.
     Chart {
@@ -204,6 +216,7 @@ fn main() -> std::process::ExitCode {
             command: KeysCommand::Secret { name, namespace },
         } => keys::secret(&name, namespace.as_deref()),
         Command::Chart { write } => chart::run(&paths, write),
+        Command::Apifox { write, base_url } => apifox::run(&paths, &base_url, write),
     };
     match result {
         Ok(code) => code,
