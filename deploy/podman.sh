@@ -86,19 +86,26 @@ done
 podman images --format '{{.Repository}}:{{.Tag}} {{.Size}}' | grep '/clipfed/' | sort >&2
 
 step "the local stack's servers"
-for port in 3306 6379 9092 9000 19530 2379 4318; do
+for port in 3306 6379 9092 19530 2379 4318; do
   (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null \
     || fail "nothing listens on 127.0.0.1:$port; start the stack first: cargo run -p clipfed -- up"
 done
 
 step "render $VALUES (helm-python-sdk) and play it (podman kube play)"
 cargo run -q -p clipfed -- chart >/dev/null || fail "the chart's checks fail: cargo run -p clipfed -- chart"
+# Production mode refuses the local stack's S3 key, so this run gets an S3 server of its own with
+# fresh credentials: another s3s-fs (the one `clipfed up` built) on 127.0.0.1:19000.
+S3_KEY="k8s$("$HELM_PY" -c 'import secrets; print(secrets.token_hex(8))')"
+S3_SECRET=$("$HELM_PY" -c 'import secrets; print(secrets.token_urlsafe(30))')
+S3_BIN=${CARGO_HOME:-$HOME/.cargo}/bin/s3s-fs
+[[ -x $S3_BIN ]] || fail "$S3_BIN is missing; cargo run -p clipfed -- up installs it"
+mkdir -p "$STATE/s3/clipfed"
 SECRETS=$STATE/secrets.yaml
 {
   cargo run -q -p clipfed -- keys secret --name clipfed-keys
   cat <<'EOF'
 ---
-# The local stack's own development credentials (clipfed up), not secrets.
+# The local MySQL account of `clipfed up`, and the keys of this run's own S3 server.
 apiVersion: v1
 kind: Secret
 metadata:
@@ -106,24 +113,37 @@ metadata:
 type: Opaque
 stringData:
   mysql-url: mysql://clipfed:clipfed@127.0.0.1:3306
-  s3-access-key: clipfed
-  s3-secret-key: clipfed-local-secret
 EOF
+  printf '  s3-access-key: %s\n  s3-secret-key: %s\n' "$S3_KEY" "$S3_SECRET"
 } >"$SECRETS"
 chmod 600 "$SECRETS"
 # podman kube play runs Deployments and ConfigMaps (a Service, a PDB or an HPA has no meaning on
 # one host). Its own Secret objects cannot feed secretKeyRef in podman 4.3 (podman issue 16269), so
 # each Secret becomes a podman secret in the form secretKeyRef reads: a JSON object of base64 values.
+# Declared container ports are dropped too (podman refuses port mappings in the host's network,
+# where Kubernetes reads them as host ports; every process binds its own port anyway), so probes
+# name their port by number.
 "$HELM_PY" helm/check.py render "$VALUES" | "$HELM_PY" -c '
 import sys, yaml
 docs = [d for d in yaml.safe_load_all(sys.stdin) if d and d["kind"] in ("Deployment", "ConfigMap")]
+for d in docs:
+    for c in d.get("spec", {}).get("template", {}).get("spec", {}).get("containers", []):
+        named = {p["name"]: p["containerPort"] for p in c.pop("ports", [])}
+        for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
+            get = c.get(probe, {}).get("httpGet")
+            if get and get.get("port") in named:
+                get["port"] = named[get["port"]]
 sys.stdout.write(yaml.safe_dump_all(docs, sort_keys=False, explicit_start=True))' >"$PLAY"
 
 down() {
   podman kube down "$PLAY" >/dev/null 2>&1 || true
   podman secret rm clipfed-keys clipfed-credentials >/dev/null 2>&1 || true
+  [[ -f $STATE/s3.pid ]] && kill "$(cat "$STATE/s3.pid")" 2>/dev/null || true
+  rm -f "$STATE/s3.pid"
 }
 down
+"$S3_BIN" --host 127.0.0.1 --port 19000 --access-key "$S3_KEY" --secret-key "$S3_SECRET" "$STATE/s3" >"$STATE/s3.log" 2>&1 &
+echo $! >"$STATE/s3.pid"
 if [[ ${KEEP:-0} != 1 ]]; then trap down EXIT; fi
 "$HELM_PY" - "$SECRETS" <<'EOF'
 import base64, json, subprocess, sys, yaml
@@ -165,10 +185,18 @@ envelope() { # method path [curl args...]: prints the response, fails unless bas
   "$HELM_PY" -c 'import json,sys; b=json.loads(sys.argv[1]); sys.exit(0 if b["base"]["code"]==10000 else 1)' "$body" \
     || fail "$method $path answered $body"
   printf '✔ %s %s: %s\n' "$method" "$path" "${body:0:160}" >&2
+  LAST_BODY=$body
 }
 pass="k8s-pass-$RANDOM$RANDOM"
 envelope POST /user/register -F "username=$user" -F "password=$pass"
 envelope POST /user/login -F "username=$user" -F "password=$pass" -D "$STATE/login.headers"
-grep -qi '^access-token: ' "$STATE/login.headers" || fail "login answered no Access-Token header"
+token=$(sed -n 's/^[Aa]ccess-[Tt]oken: *//p' "$STATE/login.headers" | tr -d '\r')
+[[ -n $token ]] || fail "login answered no Access-Token header"
+envelope POST /video/publish -H "Access-Token: $token" -F title=k8s-clip -F description=podman \
+  -F data=@apifox/fixtures/clip.mp4
+id=$(curl -fsS -H "Access-Token: $token" "http://127.0.0.1:$router/user/info" | "$HELM_PY" -c 'import json,sys; print(json.load(sys.stdin)["data"]["id"])')
+envelope GET "/video/list?user_id=$id&page_num=0&page_size=10"
+"$HELM_PY" -c 'import json,sys; d=json.loads(sys.argv[1])["data"]; sys.exit(0 if d["total"] == 1 and d["items"][0]["title"] == "k8s-clip" else 1)' "$LAST_BODY" \
+  || fail "the published video is not listed: $LAST_BODY"
 envelope GET "/video/feed"
 step "done: images clipfed/{${SERVICES[*]}}:$VERSION built, played and answering (KEEP=1 leaves them running)"

@@ -77,7 +77,7 @@ export function step(name, method, path, o = {}) {
       `if (!clipfedReady && clipfedTries < ${o.retry}) {`,
       `  pm.environment.set('${key}', clipfedTries + 1);`,
       '  setTimeout(function () {}, 500);',
-      `  pm.execution.setNextRequest(pm.info.requestId);`,
+      `  postman.setNextRequest(pm.info.requestId);`,
       '  return;',
       '}',
       `pm.environment.unset('${key}');`,
@@ -126,7 +126,7 @@ export function check(title, ...lines) {
 export function freshUser(who) {
   return [
     `pm.environment.set('${who}_name', 'ax' + Date.now().toString(36) + Math.random().toString(36).slice(2, 7));`,
-    `pm.environment.set('${who}_pass', 'Apifox-pass-' + Math.random().toString(36).slice(2, 10));`,
+    `pm.environment.set('${who}_pass', 'Apifox-pass-7' + Math.random().toString(36).slice(2, 10));`,
   ];
 }
 

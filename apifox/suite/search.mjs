@@ -17,7 +17,7 @@ export default {
     }),
     ...publish(A, 's', 'Apifox 搜索 {{s_word}}', 's_video'),
     step(`${A}: 按关键词搜索 (索引最终一致)`, 'POST', '/video/search', {
-      form: { keywords: '{{s_word}}', page_num: 1, page_size: 10 },
+      form: { keywords: '{{s_word}}', page_num: 0, page_size: 10 },
       retry: 30,
       until: 'body.data.total === 1',
       expect: { code: 10000, data: 'VideoPage' },
@@ -25,30 +25,30 @@ export default {
         "pm.expect(body.data.items[0].id).to.equal(pm.environment.get('s_video'));")],
     }),
     step(`${A}: 关键词 + 用户名`, 'POST', '/video/search', {
-      form: { keywords: '{{s_word}}', username: '{{s_name}}', page_num: 1, page_size: 10 },
+      form: { keywords: '{{s_word}}', username: '{{s_name}}', page_num: 0, page_size: 10 },
       expect: { code: 10000, data: 'VideoPage' },
       test: [check('still found', 'pm.expect(body.data.total).to.equal(1);')],
     }),
     step(`${A}: 关键词 + 别人的用户名: 没有结果`, 'POST', '/video/search', {
-      form: { keywords: '{{s_word}}', username: 'nobody-{{s_word}}', page_num: 1, page_size: 10 },
+      form: { keywords: '{{s_word}}', username: 'nobody-{{s_word}}', page_num: 0, page_size: 10 },
       expect: { code: 10000, data: 'VideoPage' },
       test: [check('nothing', 'pm.expect(body.data.total).to.equal(0);', 'pm.expect(body.data.items).to.eql([]);')],
     }),
     step(`${A}: 起始日期在将来: 没有结果`, 'POST', '/video/search', {
-      form: { keywords: '{{s_word}}', from_date: '4102444800000', page_num: 1, page_size: 10 },
+      form: { keywords: '{{s_word}}', from_date: '4102444800000', page_num: 0, page_size: 10 },
       expect: { code: 10000, data: 'VideoPage' },
       test: [check('nothing', 'pm.expect(body.data.total).to.equal(0);')],
     }),
     step(`${A}: page_size 不是数字 (10002)`, 'POST', '/video/search', {
-      form: { keywords: '{{s_word}}', page_num: 1, page_size: 'ten' },
+      form: { keywords: '{{s_word}}', page_num: 0, page_size: 'ten' },
       expect: { code: 10002 },
     }),
     step(`${A}: from_date 不是时间戳 (10002)`, 'POST', '/video/search', {
-      form: { keywords: '{{s_word}}', from_date: 'monday', page_num: 1, page_size: 10 },
+      form: { keywords: '{{s_word}}', from_date: 'monday', page_num: 0, page_size: 10 },
       expect: { code: 10002 },
     }),
     step(`${A}: 关键词过长 (10002)`, 'POST', '/video/search', {
-      form: { keywords: 'k'.repeat(2000), page_num: 1, page_size: 10 },
+      form: { keywords: 'k'.repeat(2000), page_num: 0, page_size: 10 },
       expect: { code: 10002 },
     }),
     // Image search: the avatar is indexed from user.events, then found by the same picture.

@@ -17,8 +17,10 @@ export const likes = {
     ...signUp(L, 'la'),
     ...signUp(L, 'lb'),
     ...publish(L, 'la', 'Apifox 点赞视频', 'l_video'),
-    step(`${L}: 点赞视频`, 'POST', '/like/action', {
+    step(`${L}: 点赞视频 (互动服务经 Kafka 得知新视频后)`, 'POST', '/like/action', {
       auth: 'lb',
+      retry: 30,
+      until: 'body.base.code !== 12001',
       form: { video_id: '{{l_video}}', action_type: 1 },
       expect: { code: 10000, data: null },
     }),
@@ -28,14 +30,14 @@ export const likes = {
       expect: { code: 13002 },
     }),
     step(`${L}: 点赞数为 1 (计数最终一致)`, 'GET', '/video/list', {
-      query: { user_id: '{{la_id}}', page_num: 1, page_size: 10 },
+      query: { user_id: '{{la_id}}', page_num: 0, page_size: 10 },
       retry: 20,
       until: count('like_count', 'l_video', 1),
       expect: { code: 10000, data: 'VideoPage' },
       test: [check('like_count is 1, not 2', `pm.expect(${count('like_count', 'l_video', 1)}).to.equal(true);`)],
     }),
     step(`${L}: 点赞列表`, 'GET', '/like/list', {
-      query: { user_id: '{{lb_id}}', page_num: 1, page_size: 10 },
+      query: { user_id: '{{lb_id}}', page_num: 0, page_size: 10 },
       expect: { code: 10000, data: 'VideoList' },
       test: [check('the liked video', "pm.expect(body.data.items.map(function (v) { return v.id; })).to.eql([pm.environment.get('l_video')]);")],
     }),
@@ -69,25 +71,25 @@ export const likes = {
       expect: { code: 13003 },
     }),
     step(`${L}: 点赞数回到 0`, 'GET', '/video/list', {
-      query: { user_id: '{{la_id}}', page_num: 1, page_size: 10 },
+      query: { user_id: '{{la_id}}', page_num: 0, page_size: 10 },
       retry: 20,
       until: count('like_count', 'l_video', 0),
       expect: { code: 10000, data: 'VideoPage' },
       test: [check('like_count is 0', `pm.expect(${count('like_count', 'l_video', 0)}).to.equal(true);`)],
     }),
     step(`${L}: 点赞列表为空`, 'GET', '/like/list', {
-      query: { user_id: '{{lb_id}}', page_num: 1, page_size: 10 },
+      query: { user_id: '{{lb_id}}', page_num: 0, page_size: 10 },
       expect: { code: 10000, data: 'VideoList' },
       test: [check('nothing liked', 'pm.expect(body.data.items).to.eql([]);')],
     }),
     step(`${L}: 点赞列表 user_id 不是数字 (10002)`, 'GET', '/like/list', {
-      query: { user_id: 'abc', page_num: 1, page_size: 10 },
+      query: { user_id: 'abc', page_num: 0, page_size: 10 },
       expect: { code: 10002 },
     }),
   ],
 };
 
-const comments = (q) => ({ ...q, page_num: 1, page_size: 10 });
+const comments = (q) => ({ ...q, page_num: 0, page_size: 10 });
 
 export const commentsArea = {
   name: C,
@@ -95,8 +97,10 @@ export const commentsArea = {
     ...signUp(C, 'ca'),
     ...signUp(C, 'cb'),
     ...publish(C, 'ca', 'Apifox 评论视频', 'c_video'),
-    step(`${C}: 评论视频`, 'POST', '/comment/publish', {
+    step(`${C}: 评论视频 (互动服务经 Kafka 得知新视频后)`, 'POST', '/comment/publish', {
       auth: 'cb',
+      retry: 30,
+      until: 'body.base.code !== 12001',
       form: { video_id: '{{c_video}}', content: '第一条评论' },
       expect: { code: 10000, data: null },
     }),
@@ -193,15 +197,17 @@ export const commentsArea = {
   ],
 };
 
-const page = (q) => ({ ...q, page_num: 1, page_size: 10 });
+const page = (q) => ({ ...q, page_num: 0, page_size: 10 });
 
 export const relations = {
   name: R,
   steps: [
     ...signUp(R, 'ra'),
     ...signUp(R, 'rb'),
-    step(`${R}: 关注`, 'POST', '/relation/action', {
+    step(`${R}: 关注 (关系服务经 Kafka 得知新用户后)`, 'POST', '/relation/action', {
       auth: 'ra',
+      retry: 30,
+      until: 'body.base.code !== 11003',
       form: { to_user_id: '{{rb_id}}', action_type: 0 },
       expect: { code: 10000, data: null },
     }),
@@ -248,25 +254,27 @@ export const relations = {
     }),
     step(`${R}: 还不是好友`, 'GET', '/friends/list', {
       auth: 'ra',
-      query: { page_num: 1, page_size: 10 },
+      query: { page_num: 0, page_size: 10 },
       expect: { code: 10000, data: 'SocialPage' },
       test: [check('no friend yet', 'pm.expect(body.data.total).to.equal(0);')],
     }),
     step(`${R}: 回关`, 'POST', '/relation/action', {
       auth: 'rb',
+      retry: 30,
+      until: 'body.base.code !== 11003',
       form: { to_user_id: '{{ra_id}}', action_type: 0 },
       expect: { code: 10000, data: null },
     }),
     step(`${R}: 互相关注即好友`, 'GET', '/friends/list', {
       auth: 'ra',
-      query: { page_num: 1, page_size: 10 },
+      query: { page_num: 0, page_size: 10 },
       expect: { code: 10000, data: 'SocialPage' },
       test: [check('rb is a friend', 'pm.expect(body.data.total).to.equal(1);',
         "pm.expect(body.data.items[0].id).to.equal(pm.environment.get('rb_id'));")],
     }),
-    step(`${R}: 好友列表未登录 (10003)`, 'GET', '/friends/list', { query: { page_num: 1, page_size: 10 }, expect: { code: 10003 } }),
+    step(`${R}: 好友列表未登录 (10003)`, 'GET', '/friends/list', { query: { page_num: 0, page_size: 10 }, expect: { code: 10003 } }),
     step(`${R}: 粉丝列表 page_size 不是数字 (10002)`, 'GET', '/follower/list', {
-      query: { user_id: '{{rb_id}}', page_num: 1, page_size: 'ten' },
+      query: { user_id: '{{rb_id}}', page_num: 0, page_size: 'ten' },
       expect: { code: 10002 },
     }),
     step(`${R}: 关注列表 user_id 不是数字 (10002)`, 'GET', '/following/list', {

@@ -15,7 +15,7 @@ export function publish(label, who, title, idVar) {
       expect: { code: 10000, data: null },
     }),
     step(`${label}: 投稿出现在作者的列表里`, 'GET', '/video/list', {
-      query: { user_id: `{{${who}_id}}`, page_num: 1, page_size: 10 },
+      query: { user_id: `{{${who}_id}}`, page_num: 0, page_size: 10 },
       expect: { code: 10000, data: 'VideoPage' },
       test: [check('the new video is listed first',
         `const want = ${JSON.stringify(title)}.replace(/{{(\\w+)}}/g, function (_, k) { return pm.environment.get(k); });`,
@@ -38,23 +38,32 @@ export default {
     ...publish(A, 'p', 'Apifox 视频一号', 'p_video1'),
     ...publish(A, 'p', 'Apifox 视频二号', 'p_video2'),
     step(`${A}: 作者列表: 总数 2, 新的在前`, 'GET', '/video/list', {
-      query: { user_id: '{{p_id}}', page_num: 1, page_size: 10 },
+      query: { user_id: '{{p_id}}', page_num: 0, page_size: 10 },
       expect: { code: 10000, data: 'VideoPage' },
       test: [check('two videos, newest first', 'pm.expect(body.data.total).to.equal(2);',
         "pm.expect(body.data.items.map(function (v) { return v.id; })).to.eql([pm.environment.get('p_video2'), pm.environment.get('p_video1')]);")],
     }),
     step(`${A}: 作者列表分页: 每页 1 条`, 'GET', '/video/list', {
-      query: { user_id: '{{p_id}}', page_num: 2, page_size: 1 },
+      query: { user_id: '{{p_id}}', page_num: 1, page_size: 1 },
       expect: { code: 10000, data: 'VideoPage' },
       test: [check('page 2 holds the older video, total stays 2', 'pm.expect(body.data.total).to.equal(2);',
         "pm.expect(body.data.items.map(function (v) { return v.id; })).to.eql([pm.environment.get('p_video1')]);")],
     }),
     step(`${A}: 作者列表 user_id 不是数字 (10002)`, 'GET', '/video/list', {
-      query: { user_id: 'abc', page_num: 1, page_size: 10 },
+      query: { user_id: 'abc', page_num: 0, page_size: 10 },
       expect: { code: 10002 },
     }),
-    step(`${A}: 作者列表 page_size 过大 (10002)`, 'GET', '/video/list', {
-      query: { user_id: '{{p_id}}', page_num: 1, page_size: 100000 },
+    step(`${A}: 作者列表 page_size 为负 (10002)`, 'GET', '/video/list', {
+      query: { user_id: '{{p_id}}', page_num: 0, page_size: -5 },
+      expect: { code: 10002 },
+    }),
+    step(`${A}: 作者列表 page_size 1000: 截到 100`, 'GET', '/video/list', {
+      query: { user_id: '{{p_id}}', page_num: 0, page_size: 1000 },
+      expect: { code: 10000, data: 'VideoPage' },
+      test: [check('both videos, capped page', 'pm.expect(body.data.items.length).to.equal(2);')],
+    }),
+    step(`${A}: 作者列表 page_size 超出查询代价上限 (10002)`, 'GET', '/video/list', {
+      query: { user_id: '{{p_id}}', page_num: 0, page_size: 100000 },
       expect: { code: 10002 },
     }),
     step(`${A}: 视频流 (latest_time 之后)`, 'GET', '/video/feed', {
@@ -64,7 +73,7 @@ export default {
         "pm.expect(ids).to.include(pm.environment.get('p_video1'));", "pm.expect(ids).to.include(pm.environment.get('p_video2'));")],
     }),
     step(`${A}: 视频流分页`, 'GET', '/video/feed/', {
-      query: { page_num: 1, page_size: 1 },
+      query: { page_num: 0, page_size: 1 },
       expect: { code: 10000, data: 'VideoList' },
       test: [check('one item per page', 'pm.expect(body.data.items.length).to.equal(1);')],
     }),
@@ -73,11 +82,11 @@ export default {
       expect: { code: 10002 },
     }),
     step(`${A}: 视频流 (带斜杠) page_size 不是数字 (10002)`, 'GET', '/video/feed/', {
-      query: { page_num: 1, page_size: 'many' },
+      query: { page_num: 0, page_size: 'many' },
       expect: { code: 10002 },
     }),
     step(`${A}: 热门排行`, 'GET', '/video/popular', {
-      query: { page_num: 1, page_size: 10 },
+      query: { page_num: 0, page_size: 10 },
       expect: { code: 10000, data: 'VideoList' },
       test: [check('ranked by visits', 'const v = body.data.items.map(function (x) { return x.visit_count; });',
         'pm.expect(v).to.eql(v.slice().sort(function (a, b) { return b - a; }));')],
@@ -104,7 +113,7 @@ export default {
       expect: { code: 10003 },
     }),
     step(`${A}: 失败的投稿没有留下视频`, 'GET', '/video/list', {
-      query: { user_id: '{{p_id}}', page_num: 1, page_size: 10 },
+      query: { user_id: '{{p_id}}', page_num: 0, page_size: 10 },
       expect: { code: 10000, data: 'VideoPage' },
       test: [check('still two videos', 'pm.expect(body.data.total).to.equal(2);')],
     }),

@@ -72,6 +72,9 @@ pub fn run_suite(paths: &Paths, base_url: &str, write: bool) -> anyhow::Result<b
             "clipfed",
             "--lang",
             "en",
+            // A request that hangs fails its step instead of the run waiting for ever.
+            "--timeout-request",
+            "30000",
         ])
         .arg("--out-dir")
         .arg(&out)
@@ -101,12 +104,10 @@ pub fn summary(dir: &std::path::Path, suite: &std::path::Path) -> anyhow::Result
     let report: serde_json::Value = serde_json::from_str(&read("clipfed.json")?)?;
     let result = &report["result"];
     let count = |what: &str, field: &str| result["stats"][what][field].as_u64().unwrap_or(0);
-    let (total, failed) = (
-        count("assertions", "total"),
-        count("assertions", "failed"),
-    );
+    let (total, failed) = (count("assertions", "total"), count("assertions", "failed"));
     let timings = &result["timings"];
-    let duration = timings["completed"].as_f64().unwrap_or(0.0) - timings["started"].as_f64().unwrap_or(0.0);
+    let duration =
+        timings["completed"].as_f64().unwrap_or(0.0) - timings["started"].as_f64().unwrap_or(0.0);
     let slowest = slowest_request(&read("clipfed.xml")?, suite)?;
     Ok(format!(
         "apifox: {} of {total} assertions passed ({:.1} %); {} requests ({} failed) in {:.1} s; average request {:.0} ms; slowest {:.0} ms ({})",

@@ -354,7 +354,11 @@ pub fn test(paths: &Paths, extra: &[String]) -> anyhow::Result<ExitCode> {
     // The graders' Apifox suite, against the router the observability check left running.
     let graded = if extra.is_empty() {
         eprintln!("==> Apifox suite (apifox/, reports in .clipfed/apifox/)");
-        crate::apifox::run_suite(paths, &format!("http://127.0.0.1:{}", services::ROUTER_PORT), false)?
+        crate::apifox::run_suite(
+            paths,
+            &format!("http://127.0.0.1:{}", services::ROUTER_PORT),
+            false,
+        )?
     } else {
         true
     };
