@@ -7,7 +7,7 @@
 //
 // `expect.data` is a shape from the OpenAPI document (`apifox/openapi.json`, `shapes.mjs`): the
 // step asserts the exact field set and each field's type, recursively. `save` captures values for
-// later steps, `pre` and `test` add script lines, `retry` polls an eventually consistent read.
+// later steps, `pre` and `test` add script lines, `wait` first polls for an eventually consistent state.
 
 import { shapeOf } from './shapes.mjs';
 
@@ -41,7 +41,8 @@ let counter = 0;
  * @param {string} path    with {{variables}}; the base URL is {{baseUrl}}
  * @param {object} o       { query, form, files, headers, auth ('a' = user a's tokens, or false),
  *                           expect: { code, data (a shape name, a shape, or null for none), http },
- *                           save: { var: 'js expression' }, pre: [js], test: [js], retry: n }
+ *                           save: { var: 'js expression' }, pre: [js], test: [js],
+ *                           wait: { method, path, form, until, tries } }
  */
 export function step(name, method, path, o = {}) {
   counter += 1;
@@ -67,22 +68,6 @@ export function step(name, method, path, o = {}) {
   if (expect.http !== undefined) {
     test.push(`pm.test('HTTP ${expect.http}', function () { pm.response.to.have.status(${expect.http}); });`);
   }
-  if (o.retry) {
-    // An eventually consistent read (Kafka-fed counters and indexes): asked again, up to
-    // `retry` times 500 ms apart, until `until` holds; the assertions judge the last answer.
-    const key = `retry_${counter}`;
-    test.push(
-      `const clipfedReady = (function () { try { return (${o.until}); } catch (e) { return false; } })();`,
-      `const clipfedTries = Number(pm.environment.get('${key}') || 0);`,
-      `if (!clipfedReady && clipfedTries < ${o.retry}) {`,
-      `  pm.environment.set('${key}', clipfedTries + 1);`,
-      '  setTimeout(function () {}, 500);',
-      `  postman.setNextRequest(pm.info.requestId);`,
-      '  return;',
-      '}',
-      `pm.environment.unset('${key}');`,
-    );
-  }
   const code = expect.code ?? 10000;
   const msg = code === 10000 ? "{ code: 10000, msg: 'success' }" : null;
   test.push(
@@ -105,8 +90,9 @@ export function step(name, method, path, o = {}) {
     test.push(`pm.environment.set('${variable}', ${expr});`);
   }
 
+  const pre = [...(o.pre ?? []), ...(o.wait ? waitLines(o.wait) : [])];
   const event = [{ listen: 'test', script: { type: 'text/javascript', exec: test.filter((l) => l !== '') } }];
-  if (o.pre?.length) event.unshift({ listen: 'prerequest', script: { type: 'text/javascript', exec: o.pre } });
+  if (pre.length) event.unshift({ listen: 'prerequest', script: { type: 'text/javascript', exec: pre } });
   return {
     id: `step-${counter}`,
     name,
@@ -115,6 +101,28 @@ export function step(name, method, path, o = {}) {
     request,
     event,
   };
+}
+
+/**
+ * Pre-request lines that wait for an eventually consistent state (Kafka-fed counters, indexes and
+ * the services' knowledge of new users and videos): `GET path` (or a form POST) is asked up to
+ * `tries` times, 500 ms apart, until `until` holds of its `body`; then the step's own request runs
+ * once and its assertions judge it (so the report counts one request per step).
+ */
+function waitLines({ method = 'GET', path, form, until, tries = 40 }) {
+  const body = form
+    ? `, body: { mode: 'urlencoded', urlencoded: ${JSON.stringify(Object.entries(form).map(([key, value]) => ({ key, value: String(value) })))}.map(function (p) { return { key: p.key, value: pm.variables.replaceIn(p.value) }; }) }`
+    : '';
+  return [
+    `const clipfedWait = { url: pm.variables.replaceIn(${JSON.stringify('{{baseUrl}}' + path)}), method: '${method}'${body} };`,
+    '(function clipfedPoll(left) {',
+    '  pm.sendRequest(clipfedWait, function (err, res) {',
+    '    let ready = false;',
+    `    try { const body = res.json(); ready = (${until}); } catch (e) { ready = false; }`,
+    '    if (!ready && left > 0) { setTimeout(function () { clipfedPoll(left - 1); }, 500); }',
+    '  });',
+    `})(${tries});`,
+  ];
 }
 
 /** A test line: `check('title', 'js assertion lines...')`. */

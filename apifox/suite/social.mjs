@@ -19,8 +19,7 @@ export const likes = {
     ...publish(L, 'la', 'Apifox 点赞视频', 'l_video'),
     step(`${L}: 点赞视频 (互动服务经 Kafka 得知新视频后)`, 'POST', '/like/action', {
       auth: 'lb',
-      retry: 30,
-      until: 'body.base.code !== 12001',
+      wait: { path: '/comment/list?video_id={{l_video}}&page_num=0&page_size=1', until: 'body.base.code === 10000' },
       form: { video_id: '{{l_video}}', action_type: 1 },
       expect: { code: 10000, data: null },
     }),
@@ -31,8 +30,7 @@ export const likes = {
     }),
     step(`${L}: 点赞数为 1 (计数最终一致)`, 'GET', '/video/list', {
       query: { user_id: '{{la_id}}', page_num: 0, page_size: 10 },
-      retry: 20,
-      until: count('like_count', 'l_video', 1),
+      wait: { path: '/video/list?user_id={{la_id}}&page_num=0&page_size=10', until: count('like_count', 'l_video', 1) },
       expect: { code: 10000, data: 'VideoPage' },
       test: [check('like_count is 1, not 2', `pm.expect(${count('like_count', 'l_video', 1)}).to.equal(true);`)],
     }),
@@ -72,8 +70,7 @@ export const likes = {
     }),
     step(`${L}: 点赞数回到 0`, 'GET', '/video/list', {
       query: { user_id: '{{la_id}}', page_num: 0, page_size: 10 },
-      retry: 20,
-      until: count('like_count', 'l_video', 0),
+      wait: { path: '/video/list?user_id={{la_id}}&page_num=0&page_size=10', until: count('like_count', 'l_video', 0) },
       expect: { code: 10000, data: 'VideoPage' },
       test: [check('like_count is 0', `pm.expect(${count('like_count', 'l_video', 0)}).to.equal(true);`)],
     }),
@@ -99,8 +96,7 @@ export const commentsArea = {
     ...publish(C, 'ca', 'Apifox 评论视频', 'c_video'),
     step(`${C}: 评论视频 (互动服务经 Kafka 得知新视频后)`, 'POST', '/comment/publish', {
       auth: 'cb',
-      retry: 30,
-      until: 'body.base.code !== 12001',
+      wait: { path: '/comment/list?video_id={{c_video}}&page_num=0&page_size=1', until: 'body.base.code === 10000' },
       form: { video_id: '{{c_video}}', content: '第一条评论' },
       expect: { code: 10000, data: null },
     }),
@@ -127,8 +123,7 @@ export const commentsArea = {
     }),
     step(`${C}: 回复数与评论数 (计数最终一致)`, 'GET', '/comment/list', {
       query: comments({ video_id: '{{c_video}}' }),
-      retry: 20,
-      until: 'body.data.items[0].child_count === 1',
+      wait: { path: '/comment/list?video_id={{c_video}}&page_num=0&page_size=10', until: 'body.data.items[0].child_count === 1' },
       expect: { code: 10000, data: 'CommentList' },
       test: [check('child_count is 1', 'pm.expect(body.data.items[0].child_count).to.equal(1);')],
     }),
@@ -206,8 +201,7 @@ export const relations = {
     ...signUp(R, 'rb'),
     step(`${R}: 关注 (关系服务经 Kafka 得知新用户后)`, 'POST', '/relation/action', {
       auth: 'ra',
-      retry: 30,
-      until: 'body.base.code !== 11003',
+      wait: { path: '/follower/list?user_id={{rb_id}}&page_num=0&page_size=1', until: 'body.base.code === 10000' },
       form: { to_user_id: '{{rb_id}}', action_type: 0 },
       expect: { code: 10000, data: null },
     }),
@@ -260,8 +254,7 @@ export const relations = {
     }),
     step(`${R}: 回关`, 'POST', '/relation/action', {
       auth: 'rb',
-      retry: 30,
-      until: 'body.base.code !== 11003',
+      wait: { path: '/follower/list?user_id={{ra_id}}&page_num=0&page_size=1', until: 'body.base.code === 10000' },
       form: { to_user_id: '{{ra_id}}', action_type: 0 },
       expect: { code: 10000, data: null },
     }),

@@ -110,15 +110,15 @@ pub fn summary(dir: &std::path::Path, suite: &std::path::Path) -> anyhow::Result
         timings["completed"].as_f64().unwrap_or(0.0) - timings["started"].as_f64().unwrap_or(0.0);
     let slowest = slowest_request(&read("clipfed.xml")?, suite)?;
     Ok(format!(
-        "apifox: {} of {total} assertions passed ({:.1} %); {} requests ({} failed) in {:.1} s; average request {:.0} ms; slowest {:.0} ms ({})",
+        "apifox: {} of {total} assertions passed ({:.1} %); {} steps ({} failed) in {:.1} s; average request {:.0} ms; slowest {:.0} ms ({})",
         total - failed,
         if total == 0 {
             0.0
         } else {
             100.0 * (total - failed) as f64 / total as f64
         },
-        count("requests", "total"),
-        count("requests", "failed"),
+        count("steps", "total"),
+        count("steps", "failed"),
         duration / 1000.0,
         timings["responseAverage"].as_f64().unwrap_or(0.0),
         slowest.0 * 1000.0,
