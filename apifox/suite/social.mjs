@@ -8,6 +8,9 @@ const L = '点赞';
 const C = '评论';
 const R = '关系';
 
+/** The first page of a list, ten items. */
+const page = (q) => ({ ...q, page_num: 0, page_size: 10 });
+
 const count = (field, idVar, n) =>
   `(body.data.items.find(function (v) { return v.id === pm.environment.get('${idVar}'); }) || {}).${field} === ${n}`;
 
@@ -86,8 +89,6 @@ export const likes = {
   ],
 };
 
-const comments = (q) => ({ ...q, page_num: 0, page_size: 10 });
-
 export const commentsArea = {
   name: C,
   steps: [
@@ -101,7 +102,7 @@ export const commentsArea = {
       expect: { code: 10000, data: null },
     }),
     step(`${C}: 评论列表`, 'GET', '/comment/list', {
-      query: comments({ video_id: '{{c_video}}' }),
+      query: page({ video_id: '{{c_video}}' }),
       expect: { code: 10000, data: 'CommentList' },
       test: [check('one top-level comment by cb', 'pm.expect(body.data.items.length).to.equal(1);',
         "pm.expect(body.data.items[0].user_id).to.equal(pm.environment.get('cb_id'));",
@@ -114,7 +115,7 @@ export const commentsArea = {
       expect: { code: 10000, data: null },
     }),
     step(`${C}: 子评论列表`, 'GET', '/comment/list', {
-      query: comments({ comment_id: '{{c_comment}}' }),
+      query: page({ comment_id: '{{c_comment}}' }),
       expect: { code: 10000, data: 'CommentList' },
       test: [check('the reply, under its parent', 'pm.expect(body.data.items.length).to.equal(1);',
         "pm.expect(body.data.items[0].parent_id).to.equal(pm.environment.get('c_comment'));",
@@ -122,7 +123,7 @@ export const commentsArea = {
       save: { c_reply: 'body.data.items[0].id' },
     }),
     step(`${C}: 回复数与评论数 (计数最终一致)`, 'GET', '/comment/list', {
-      query: comments({ video_id: '{{c_video}}' }),
+      query: page({ video_id: '{{c_video}}' }),
       wait: { path: '/comment/list?video_id={{c_video}}&page_num=0&page_size=10', until: 'body.data.items[0].child_count === 1' },
       expect: { code: 10000, data: 'CommentList' },
       test: [check('child_count is 1', 'pm.expect(body.data.items[0].child_count).to.equal(1);')],
@@ -152,7 +153,7 @@ export const commentsArea = {
       expect: { code: 10003 },
     }),
     step(`${C}: 评论列表 video_id 不是数字 (10002)`, 'GET', '/comment/list', {
-      query: comments({ video_id: 'abc' }),
+      query: page({ video_id: 'abc' }),
       expect: { code: 10002 },
     }),
     step(`${C}: 删除别人的评论 (10005)`, 'DELETE', '/comment/delete', {
@@ -161,7 +162,7 @@ export const commentsArea = {
       expect: { code: 10005 },
     }),
     step(`${C}: 别人删不掉: 评论还在`, 'GET', '/comment/list', {
-      query: comments({ video_id: '{{c_video}}' }),
+      query: page({ video_id: '{{c_video}}' }),
       expect: { code: 10000, data: 'CommentList' },
       test: [check('still there', "pm.expect(body.data.items.map(function (c) { return c.id; })).to.eql([pm.environment.get('c_comment')]);")],
     }),
@@ -176,12 +177,12 @@ export const commentsArea = {
       expect: { code: 10000, data: null },
     }),
     step(`${C}: 删除后列表为空, 回复一并删除`, 'GET', '/comment/list', {
-      query: comments({ video_id: '{{c_video}}' }),
+      query: page({ video_id: '{{c_video}}' }),
       expect: { code: 10000, data: 'CommentList' },
       test: [check('no comment left', 'pm.expect(body.data.items).to.eql([]);')],
     }),
     step(`${C}: 回复也不在了`, 'GET', '/comment/list', {
-      query: comments({ comment_id: '{{c_comment}}' }),
+      query: page({ comment_id: '{{c_comment}}' }),
       expect: { code: 13001 },
     }),
     step(`${C}: 重复删除 (13001)`, 'DELETE', '/comment/delete', {
@@ -191,8 +192,6 @@ export const commentsArea = {
     }),
   ],
 };
-
-const page = (q) => ({ ...q, page_num: 0, page_size: 10 });
 
 export const relations = {
   name: R,
