@@ -4,7 +4,7 @@
 
 import { readFileSync, writeFileSync } from 'node:fs';
 
-import { collection } from './suite/dsl.mjs';
+import { collection, routeOf } from './suite/dsl.mjs';
 import { routes } from './suite/shapes.mjs';
 import users from './suite/users.mjs';
 import videos from './suite/videos.mjs';
@@ -18,9 +18,7 @@ function coverage() {
   const seen = new Map();
   for (const s of SCENARIOS) {
     for (const st of s.steps) {
-      const path = '/' + st.request.url.path.join('/') + (st.request.url.raw.split('?')[0].endsWith('/') ? '/' : '');
-      const key = `${st.request.method} ${path}`;
-      const code = Number(st.event.find((e) => e.listen === 'test').script.exec.join('\n').match(/base\.code is (\d+)/)[1]);
+      const { route: key, code } = routeOf.get(st.id);
       const entry = seen.get(key) ?? { ok: 0, bad: 0 };
       if (code === 10000) entry.ok += 1;
       else entry.bad += 1;

@@ -34,13 +34,16 @@ const PRELUDE = [
 
 let counter = 0;
 
+/** Step id -> the route it calls (`METHOD /path`) and the code it expects (build.mjs's coverage). */
+export const routeOf = new Map();
+
 /**
  * One request and its assertions.
  * @param {string} name    the step's name in the report
  * @param {string} method
  * @param {string} path    with {{variables}}; the base URL is {{baseUrl}}
  * @param {object} o       { query, form, files, headers, auth ('a' = user a's tokens, or false),
- *                           expect: { code, data (a shape name, a shape, or null for none), http },
+ *                           expect: { code, data (a shape name, a shape, or null for none) },
  *                           save: { var: 'js expression' }, pre: [js], test: [js],
  *                           wait: { method, path, form, until, tries } }
  */
@@ -64,19 +67,20 @@ export function step(name, method, path, o = {}) {
   const files = Object.entries(o.files ?? {}).map(([key, src]) => ({ key, src, type: 'file' }));
   if (form.length || files.length) request.body = { mode: 'formdata', formdata: [...form, ...files] };
 
-  const test = [...PRELUDE];
-  if (expect.http !== undefined) {
-    test.push(`pm.test('HTTP ${expect.http}', function () { pm.response.to.have.status(${expect.http}); });`);
-  }
   const code = expect.code ?? 10000;
-  const msg = code === 10000 ? "{ code: 10000, msg: 'success' }" : null;
-  test.push(
+  routeOf.set(`step-${counter}`, { route: `${method} ${path}`, code });
+  const base =
+    code === 10000
+      ? ["  pm.expect(body.base).to.eql({ code: 10000, msg: 'success' });"]
+      : [`  pm.expect(body.base.code).to.equal(${code});`,
+          "  pm.expect(body.base.msg, 'a readable msg').to.be.a('string').and.not.empty;"];
+  const test = [
+    ...PRELUDE,
     `pm.test('base.code is ${code}', function () {`,
     "  pm.expect(body.base, 'base').to.be.an('object');",
-    msg ? `  pm.expect(body.base).to.eql(${msg});` : `  pm.expect(body.base.code).to.equal(${code});`,
-    msg ? '' : "  pm.expect(body.base.msg, 'a readable msg').to.be.a('string').and.not.empty;",
+    ...base,
     '});',
-  );
+  ];
   if (code !== 10000 || expect.data === null) {
     test.push(`pm.test('no data', function () { pm.expect(body).to.not.have.property('data'); });`);
   } else if (expect.data !== undefined) {
@@ -91,7 +95,7 @@ export function step(name, method, path, o = {}) {
   }
 
   const pre = [...(o.pre ?? []), ...(o.wait ? waitLines(o.wait) : [])];
-  const event = [{ listen: 'test', script: { type: 'text/javascript', exec: test.filter((l) => l !== '') } }];
+  const event = [{ listen: 'test', script: { type: 'text/javascript', exec: test } }];
   if (pre.length) event.unshift({ listen: 'prerequest', script: { type: 'text/javascript', exec: pre } });
   return {
     id: `step-${counter}`,
