@@ -92,7 +92,9 @@ for port in 3306 6379 9092 19530 2379 4318; do
 done
 
 step "render $VALUES (helm-python-sdk) and play it (podman kube play)"
-cargo run -q -p clipfed -- chart >/dev/null || fail "the chart's checks fail: cargo run -p clipfed -- chart"
+# Rendering installs the chart tools' venv (helm-python-sdk, PyYAML), whose Python runs the
+# snippets below.
+cargo run -q -p clipfed -- chart --render "$VALUES" >"$STATE/rendered.yaml"
 # Production mode refuses the local stack's S3 key, so this run gets an S3 server of its own with
 # fresh credentials: another s3s-fs (the one `clipfed up` built) on 127.0.0.1:19000.
 S3_KEY="k8s$("$HELM_PY" -c 'import secrets; print(secrets.token_hex(8))')"
@@ -123,7 +125,7 @@ chmod 600 "$SECRETS"
 # Declared container ports are dropped too (podman refuses port mappings in the host's network,
 # where Kubernetes reads them as host ports; every process binds its own port anyway), so probes
 # name their port by number.
-"$HELM_PY" helm/check.py render "$VALUES" | "$HELM_PY" -c '
+"$HELM_PY" -c '
 import sys, yaml
 docs = [d for d in yaml.safe_load_all(sys.stdin) if d and d["kind"] in ("Deployment", "ConfigMap")]
 for d in docs:
@@ -133,7 +135,7 @@ for d in docs:
             get = c.get(probe, {}).get("httpGet")
             if get and get.get("port") in named:
                 get["port"] = named[get["port"]]
-sys.stdout.write(yaml.safe_dump_all(docs, sort_keys=False, explicit_start=True))' >"$PLAY"
+sys.stdout.write(yaml.safe_dump_all(docs, sort_keys=False, explicit_start=True))' <"$STATE/rendered.yaml" >"$PLAY"
 
 down() {
   podman kube down "$PLAY" >/dev/null 2>&1 || true

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import functools
 import re
 import sys
 from pathlib import Path
@@ -98,6 +99,13 @@ def check_carried(f: Failures) -> None:
 
 def values_of(path: Path) -> dict:
     return yaml.safe_load(path.read_text()) or {}
+
+
+@functools.cache
+def rendered(path: Path) -> tuple[tuple[str, dict], ...]:
+    """The rendering of one values file, made once per run (the examples loop, the broken
+    renderings and the rendered demo all read the kind demo's). Callers copy before changing it."""
+    return tuple(render(values_of(path)))
 
 
 def render(values: dict) -> list[tuple[str, dict]]:
@@ -331,7 +339,7 @@ def mutations() -> list[tuple[str, callable]]:
 def check_checks(f: Failures) -> int:
     """Every mutation of the kind demo's rendering must fail a property or schema check."""
     values = values_of(EXAMPLES / "kind.yaml")
-    good = render(values)
+    good = list(rendered(EXAMPLES / "kind.yaml"))
     for what, mutate in mutations():
         objects = copy.deepcopy(good)
         mutate(objects)
@@ -365,7 +373,7 @@ def check_rejected(f: Failures) -> int:
 
 
 def demo_block() -> str:
-    text = as_text(render(values_of(EXAMPLES / "kind.yaml")))
+    text = as_text(rendered(EXAMPLES / "kind.yaml"))
     return f"{BEGIN}\n```yaml\n{text}```\n{END}"
 
 
@@ -403,7 +411,7 @@ def check() -> int:
             for error in report.get("errors") or []:
                 f.add(name, f"helm lint (Kubernetes {version}): {error}")
         try:
-            objects = render(values)
+            objects = list(rendered(path))
         except helm.HelmError as e:
             f.add(name, f"does not render: {e}")
             continue

@@ -2,7 +2,8 @@
 //! example values file, Kubernetes 1.30 and 1.34 schemas, refused bad values, properties of the
 //! rendered objects, the rendered demo in `docs/deploy.md`), with Helm's v4 SDK and
 //! kubernetes-validate from PyPI in a venv of their own. `--write` refreshes what the chart carries
-//! from the repository and the rendered demo. The test command runs the check.
+//! from the repository and the rendered demo; `--render VALUES` prints the manifests of one values
+//! file (what `deploy/podman.sh` plays). The test command runs the check.
 
 use std::process::{Command, ExitCode};
 
@@ -40,9 +41,24 @@ pub fn check(paths: &Paths) -> anyhow::Result<bool> {
     Ok(status.success())
 }
 
-/// `clipfed chart [--write]`.
-pub fn run(paths: &Paths, write: bool) -> anyhow::Result<ExitCode> {
+/// `clipfed chart [--write | --render VALUES]`.
+pub fn run(
+    paths: &Paths,
+    write: bool,
+    render: Option<&std::path::Path>,
+) -> anyhow::Result<ExitCode> {
     paths.ensure()?;
+    if let Some(values) = render {
+        let status = script(paths, &["render"])?
+            .arg(values)
+            .status()
+            .context("running helm/check.py render")?;
+        return Ok(if status.success() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        });
+    }
     if write {
         let status = script(paths, &["write"])?
             .status()

@@ -113,6 +113,9 @@ enum Command {
         /// First copy the repository files the chart carries and rewrite the rendered demo.
         #[arg(long)]
         write: bool,
+        /// Only print the manifests the chart renders with this values file.
+        #[arg(long, conflicts_with = "write")]
+        render: Option<std::path::PathBuf>,
     },
     /// Drive a short load through the running stack, then check that every dashboard query returns
     /// data, every target is up, labels stay bounded and one like is one trace in the viewer.
@@ -215,7 +218,7 @@ fn main() -> std::process::ExitCode {
         Command::Keys {
             command: KeysCommand::Secret { name, namespace },
         } => keys::secret(&name, namespace.as_deref()),
-        Command::Chart { write } => chart::run(&paths, write),
+        Command::Chart { write, render } => chart::run(&paths, write, render.as_deref()),
         Command::Apifox { write, base_url } => apifox::run(&paths, &base_url, write),
     };
     match result {
