@@ -6,12 +6,13 @@
 //   router-video-only  a feed of the video subgraph's own fields, through the router
 //   direct-video-only  that query straight at the video subgraph: the router's overhead is the gap
 //   federated-feed     the feed with each author's name, like and comment counts and isLiked
-// Usage: node load-router.mjs [router base] [video subgraph base] [seconds] [connections]
+// Usage: node load-router.mjs [router base] [video subgraph base] [seconds] [connections] [cases]
+// (cases: a comma-separated subset of the names above; all by default).
 // Prints one JSON object: per case, requests per second, latency p50/p99 (ms) and failures.
 import { createHash, createPrivateKey, sign } from 'node:crypto';
 import autocannon from 'autocannon';
 
-const [router = 'http://127.0.0.1:8100', video = 'http://127.0.0.1:8102', seconds = '15', connections = '16'] =
+const [router = 'http://127.0.0.1:8100', video = 'http://127.0.0.1:8102', seconds = '15', connections = '16', only] =
   process.argv.slice(2);
 
 async function call(url, init) {
@@ -65,13 +66,17 @@ const post = (query) => ({
   headers: { 'content-type': 'application/json', 'access-token': token },
   body: JSON.stringify({ query }),
 });
-const cases = [
+const allCases = [
   ['rest-feed', { url: `${router}/video/feed?page_size=10`, headers: { 'access-token': token } }],
   ['graphql-feed', { url: `${router}/graphql`, ...post(v1) }],
   ['router-video-only', { url: `${router}/graphql`, ...post(videoOnly) }],
   ['direct-video-only', { url: `${video}/graphql`, ...post(videoOnly), headers: { 'content-type': 'application/json', 'x-clipfed-client': clientHeader } }],
   ['federated-feed', { url: `${router}/graphql`, ...post(federated) }],
 ];
+const wanted = only ? only.split(',') : allCases.map(([label]) => label);
+const unknown = wanted.filter((w) => !allCases.some(([label]) => label === w));
+if (unknown.length) throw new Error(`unknown cases ${unknown.join(', ')}`);
+const cases = allCases.filter(([label]) => wanted.includes(label));
 
 const report = { seconds: Number(seconds), connections: Number(connections), cases: {} };
 for (const [label, options] of cases) {
@@ -82,6 +87,7 @@ for (const [label, options] of cases) {
   if (!ok) throw new Error(`${label}: ${JSON.stringify(sample.body).slice(0, 500)}`);
   // One warm-up second, then the measured run.
   await autocannon({ ...options, connections: Number(connections), duration: 1 });
+  console.error(`measuring ${label}`); // `clipfed profile` starts recording here
   const r = await autocannon({ ...options, connections: Number(connections), duration: Number(seconds) });
   report.cases[label] = {
     requests_per_second: r.requests.average,

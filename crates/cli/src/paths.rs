@@ -8,6 +8,8 @@ pub struct Paths {
     pub state: PathBuf,
     /// The cargo profile the services are built and run in (`up --release`).
     pub profile: Profile,
+    /// Extra variables every service started from here gets (`clipfed bench` lifts a limit).
+    pub service_env: Vec<(String, String)>,
 }
 
 /// A cargo build profile of the services.
@@ -56,6 +58,7 @@ impl Paths {
             state: root.join(".clipfed"),
             root,
             profile: Profile::Dev,
+            service_env: Vec::new(),
         }
     }
 

@@ -109,10 +109,8 @@ pub const ROUTER_PORT: u16 = 8100;
 /// Builds every service binary in one cargo invocation, in the profile of `paths`.
 pub fn build(paths: &Paths) -> anyhow::Result<()> {
     let step = Step::beside("building the services");
-    let mut cmd = Command::new("cargo");
-    cmd.current_dir(&paths.root)
-        .arg("build")
-        .args(paths.profile.cargo_args());
+    let mut cmd = crate::commands::cargo(paths);
+    cmd.arg("build").args(paths.profile.cargo_args());
     for s in SERVICES {
         cmd.args(["-p", s.package, "--bin", s.bin]);
     }
@@ -181,6 +179,7 @@ pub fn start_instance(paths: &Paths, instance: &Instance<'_>) -> anyhow::Result<
     for (var, file) in service.repo_env {
         cmd.env(var, paths.root.join(file));
     }
+    cmd.envs(paths.service_env.iter().map(|(k, v)| (k, v)));
     let pid = process::spawn(paths, &name, cmd)?;
     if !probe.wait(port, Duration::from_secs(60)) {
         step.fail();

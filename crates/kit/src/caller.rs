@@ -9,8 +9,9 @@
 //! Wire form: `v2.<signer>.<kind>.<subject>.<expiry unix s>.<base64url Ed25519 signature of
 //! everything before it>`, kind `u` (a user id) or `s` (a service name). What a signer may vouch
 //! for is fixed: `router` for users, for itself and for client addresses; any other signer only
-//! for the service of its own name. Lifetimes are short (the router signs per request), so a
-//! captured header is useless within a minute.
+//! for the service of its own name. Lifetimes are short (the router's headers live 60 to 70 s:
+//! expiries are rounded up to [`EXPIRY_STEP`], so one user's header is signed and verified once per
+//! step, not per request), so a captured header is useless within about a minute.
 //!
 //! The router also vouches for the end client's network address in `x-clipfed-client`
 //! (`c2.<expiry>.<ip>.<signature>`), so per-address limits (login attempts) see the real client and
@@ -32,6 +33,7 @@ use secrecy::SecretString;
 
 use crate::error::{AppError, ErrorCode};
 use crate::keys::KeyError;
+use crate::memo::Memo;
 
 /// The header carrying the signed caller.
 pub const HEADER: &str = "x-clipfed-caller";
@@ -82,7 +84,18 @@ pub struct ClientAddr(pub Option<IpAddr>);
 pub struct CallerSigner {
     name: Arc<str>,
     key: Arc<SigningKey>,
+    /// Values sealed before, by payload (see [`EXPIRY_STEP`]).
+    sealed: Arc<Memo<String>>,
 }
+
+/// Expiries are rounded up to a multiple of this many seconds, so the same caller's header is the
+/// same value for that long and is signed once (the signer's memo) and verified once (each
+/// verifier's memo), instead of once per request. A header is then valid for between `ttl` and
+/// `ttl` plus this step.
+pub const EXPIRY_STEP: u64 = 10;
+
+/// Signatures kept by a signer and by a verifier (a few hundred bytes each).
+const MEMO_CAPACITY: usize = 16_384;
 
 impl std::fmt::Debug for CallerSigner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -99,6 +112,7 @@ impl CallerSigner {
         Ok(Self {
             name: Arc::from(name),
             key: Arc::new(crate::keys::signing_key("auth.signing_key", secret)?),
+            sealed: Arc::new(Memo::new(MEMO_CAPACITY)),
         })
     }
 
@@ -127,29 +141,56 @@ impl CallerSigner {
         format!("{payload}.{sig}")
     }
 
-    /// The header value vouching for `caller` until `ttl` from now; `None` for anonymous callers.
-    /// Verifiers accept only what this signer may vouch for (see the module header).
+    /// [`Self::seal`], once per payload while it is unexpired.
+    fn seal_until(&self, payload: String, expiry: u64) -> String {
+        let now = unix_now();
+        if let Some(sealed) = self.sealed.get(&payload, now) {
+            return sealed;
+        }
+        let sealed = self.seal(payload.clone());
+        self.sealed.put(&payload, sealed.clone(), expiry, now);
+        sealed
+    }
+
+    /// The header value vouching for `caller` for at least `ttl` from now; `None` for anonymous
+    /// callers. Verifiers accept only what this signer may vouch for (see the module header).
     pub fn sign(&self, caller: &Caller, ttl: Duration) -> Option<String> {
         let (kind, subject) = match caller {
             Caller::Anonymous => return None,
             Caller::User(id) => ("u", id.to_string()),
             Caller::Service(name) => ("s", name.clone()),
         };
-        let expiry = unix_now().saturating_add(ttl.as_secs());
-        Some(self.seal(format!("v2.{}.{kind}.{subject}.{expiry}", self.name)))
+        let expiry = expiry_after(ttl);
+        Some(self.seal_until(
+            format!("v2.{}.{kind}.{subject}.{expiry}", self.name),
+            expiry,
+        ))
     }
 
-    /// The `x-clipfed-client` value vouching for the end client's `addr` until `ttl` from now
-    /// (verified only when this is the router's key).
+    /// The `x-clipfed-client` value vouching for the end client's `addr` for at least `ttl` from
+    /// now (verified only when this is the router's key).
     pub fn sign_client(&self, addr: IpAddr, ttl: Duration) -> String {
-        let expiry = unix_now().saturating_add(ttl.as_secs());
-        self.seal(format!("c2.{expiry}.{addr}"))
+        let expiry = expiry_after(ttl);
+        self.seal_until(format!("c2.{expiry}.{addr}"), expiry)
     }
+}
+
+/// `ttl` from now, rounded up to a multiple of [`EXPIRY_STEP`].
+fn expiry_after(ttl: Duration) -> u64 {
+    let at = unix_now().saturating_add(ttl.as_secs());
+    at.div_ceil(EXPIRY_STEP).saturating_mul(EXPIRY_STEP)
 }
 
 /// The public keys of the signers a service trusts, by signer name.
 #[derive(Clone, Debug)]
-pub struct CallerVerifier(Arc<BTreeMap<String, VerifyingKey>>);
+pub struct CallerVerifier {
+    keys: Arc<BTreeMap<String, VerifyingKey>>,
+    /// Values whose signature verified (expiry is still checked on every use).
+    verified: Arc<Memo<()>>,
+}
+
+/// How long a verified signature is remembered: longer than any header lives.
+const VERIFIED_SECS: u64 = 120;
 
 impl CallerVerifier {
     /// From config (`auth.callers`: signer name to written public key).
@@ -161,7 +202,7 @@ impl CallerVerifier {
                 Ok((name.clone(), key))
             })
             .collect::<Result<_, KeyError>>()?;
-        Ok(Self(Arc::new(keys)))
+        Ok(Self::with_keys(keys))
     }
 
     /// A verifier trusting exactly `signers` (tests, and processes that check their own headers).
@@ -170,13 +211,24 @@ impl CallerVerifier {
             .iter()
             .map(|s| (s.name.to_string(), s.key.verifying_key()))
             .collect();
-        Self(Arc::new(keys))
+        Self::with_keys(keys)
+    }
+
+    fn with_keys(keys: BTreeMap<String, VerifyingKey>) -> Self {
+        Self {
+            keys: Arc::new(keys),
+            verified: Arc::new(Memo::new(MEMO_CAPACITY)),
+        }
     }
 
     /// The payload of a sealed value whose signature verifies with `signer`'s key.
     fn open<'a>(&self, signer: &str, value: &'a str) -> Result<&'a str, AppError> {
-        let key = self.0.get(signer).ok_or_else(refuse)?;
+        let key = self.keys.get(signer).ok_or_else(refuse)?;
         let (payload, sig) = value.rsplit_once('.').ok_or_else(refuse)?;
+        let now = unix_now();
+        if self.verified.get(value, now).is_some() {
+            return Ok(payload);
+        }
         let sig: [u8; 64] = URL_SAFE_NO_PAD
             .decode(sig)
             .map_err(|_| refuse())?
@@ -184,6 +236,7 @@ impl CallerVerifier {
             .map_err(|_| refuse())?;
         key.verify_strict(payload.as_bytes(), &Signature::from_bytes(&sig))
             .map_err(|_| refuse())?;
+        self.verified.put(value, (), now + VERIFIED_SECS, now);
         Ok(payload)
     }
 
@@ -319,6 +372,28 @@ mod tests {
             assert_eq!(v.verify(&header).unwrap(), caller);
         }
         assert_eq!(router().sign(&Caller::Anonymous, TTL), None);
+    }
+
+    #[test]
+    fn a_header_is_reused_within_its_step_and_always_lives_at_least_the_ttl() {
+        let (signer, v) = (router(), services());
+        let user = Caller::User(7);
+        let first = signer.sign(&user, TTL).unwrap();
+        let second = signer.sign(&user, TTL).unwrap();
+        let expiry = |h: &str| -> u64 { h.split('.').nth(4).unwrap().parse().unwrap() };
+        assert!(expiry(&first) >= unix_now() + TTL.as_secs());
+        assert!(expiry(&first) < unix_now() + TTL.as_secs() + EXPIRY_STEP + 1);
+        assert_eq!(expiry(&first) % EXPIRY_STEP, 0);
+        if expiry(&first) == expiry(&second) {
+            assert_eq!(first, second, "signed once per step");
+        }
+        // Verified once, then remembered: a changed signature is still checked, and refused.
+        assert_eq!(v.verify(&first).unwrap(), user);
+        assert_eq!(v.verify(&first).unwrap(), user);
+        let mut forged = first.clone();
+        let last = if forged.ends_with('A') { "B" } else { "A" };
+        forged.replace_range(forged.len() - 1.., last);
+        assert!(v.verify(&forged).is_err());
     }
 
     #[test]

@@ -9,6 +9,7 @@
 //! - [`auth`]: credentials of a service's own HTTP routes (router header or user access token).
 //! - [`caller`]: the signed `x-clipfed-caller` header: who is calling, as vouched for by the router.
 //! - [`keys`]: Ed25519 keys from configured secrets and public keys; the development keys.
+//! - [`memo`]: a bounded memo of verified signatures and made ones, each until its expiry.
 //! - [`config`]: layered configuration (embedded defaults, optional file, `CLIPFED_<SECTION>__<KEY>` env vars).
 //! - [`error`]: the single closed error-code table and its GraphQL / REST renderings.
 //! - [`id`]: time-ordered 64-bit ids that need no coordination between instances.
@@ -45,6 +46,7 @@ pub mod id;
 #[cfg(feature = "kafka")]
 pub mod kafka;
 pub mod keys;
+pub mod memo;
 #[cfg(all(feature = "db", feature = "kafka"))]
 pub mod outbox;
 pub mod page;

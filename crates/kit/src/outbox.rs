@@ -121,10 +121,32 @@ impl Relay {
         // `enqueue` would wait for this round, which lasts as long as Kafka takes to answer (the
         // delivery timeout while the broker is down).
         let mut conn = self.pool.acquire().await?;
-        sqlx::query("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
+        if let Err(err) = sqlx::query("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
             .execute(&mut *conn)
-            .await?;
+            .await
+        {
+            // Refused on a connection the server still holds in a transaction: not one to reuse.
+            conn.close_on_drop();
+            return Err(err);
+        }
         let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+        // The transaction always ends here, committed or rolled back, never by being dropped:
+        // a dropped one is rolled back only when its connection is next used.
+        match self.publish_batch(&mut tx).await {
+            Ok(sent) => {
+                tx.commit().await?;
+                published().inc_by(sent as u64);
+                Ok(sent)
+            }
+            Err(err) => {
+                let _ = tx.rollback().await;
+                Err(err)
+            }
+        }
+    }
+
+    /// Locks the oldest unsent rows, sends them in id order, and marks the sent ones.
+    async fn publish_batch(&self, tx: &mut MySqlConnection) -> Result<usize, sqlx::Error> {
         let rows: Vec<Row> = sqlx::query_as(
             "SELECT id, topic, msg_key, payload, traceparent FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT ? FOR UPDATE",
         )
@@ -167,8 +189,6 @@ impl Relay {
             q.push(")");
             q.build().execute(&mut *tx).await?;
         }
-        tx.commit().await?;
-        published().inc_by(sent.len() as u64);
         Ok(sent.len())
     }
 

@@ -37,7 +37,7 @@ pub fn render(route: &Route, viewer: &Viewer, body: &[u8]) -> Rendered {
 }
 
 fn shape(route: &Route, viewer: &Viewer, body: &[u8]) -> Result<Rendered, AppError> {
-    let answer: Value = serde_json::from_slice(body).map_err(|_| {
+    let mut answer: Value = serde_json::from_slice(body).map_err(|_| {
         tracing::error!(
             route = route.id,
             "the GraphQL pipeline answered with something not JSON"
@@ -47,20 +47,26 @@ fn shape(route: &Route, viewer: &Viewer, body: &[u8]) -> Result<Rendered, AppErr
     if let Some(err) = answer["errors"].as_array().and_then(|e| e.first()) {
         return Err(failure(err, viewer));
     }
-    let data = &answer["data"];
-    let pick = |path: &[&str]| path.iter().fold(data, |v, k| &v[*k]);
-    let token = |path: Option<&[&str]>, field: &str| {
-        path.and_then(|p| pick(p)[field].as_str())
-            .map(str::to_owned)
+    let token = |field: &str| {
+        let path = route.tokens?;
+        let at = path.iter().fold(&answer["data"], |v, k| &v[*k]);
+        at[field].as_str().map(str::to_owned)
     };
+    let (access, refresh) = (token("accessToken"), token("refreshToken"));
+    // The payload is moved out of the answer, not copied: the answer is dropped next.
     let payload = match route.data {
         None => None,
-        Some(path) => match pick(path) {
-            Value::Null => {
-                return Err(AppError::new(route.missing.unwrap_or(ErrorCode::Internal)));
+        Some(path) => {
+            let slot = answer
+                .get_mut("data")
+                .and_then(|data| path.iter().try_fold(data, |v, k| v.get_mut(*k)));
+            match slot.map(Value::take) {
+                None | Some(Value::Null) => {
+                    return Err(AppError::new(route.missing.unwrap_or(ErrorCode::Internal)));
+                }
+                Some(value) => Some(contract_shape(value)),
             }
-            value => Some(contract_shape(value.clone())),
-        },
+        }
     };
     let mut envelope =
         json!({"base": {"code": ErrorCode::Success.code(), "msg": ErrorCode::Success.message()}});
@@ -69,8 +75,8 @@ fn shape(route: &Route, viewer: &Viewer, body: &[u8]) -> Result<Rendered, AppErr
     }
     Ok(Rendered {
         envelope,
-        access: token(route.tokens, "accessToken"),
-        refresh: token(route.tokens, "refreshToken"),
+        access,
+        refresh,
     })
 }
 
