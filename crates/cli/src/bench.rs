@@ -57,7 +57,7 @@ const PARTS: &[Part] = &[
         name: "likes",
         about: "likes and cancels through the router's REST facade by 16 users over 50 videos \
                 (each one a row and an outbox row in one transaction), then the time until every \
-                counter equals the sum of the acknowledged actions",
+                counter equals the like rows (each user's liked list)",
         program: Program::Node("load-likes.mjs"),
         args: [&[ROUTER, "15", "16", "50"], &[ROUTER, "3", "16", "10"]],
     },
