@@ -258,11 +258,12 @@ fn json_table(json: &serde_json::Value) -> String {
         return format!("```json\n{json}\n```\n");
     };
     let keys: Vec<&String> = first.keys().collect();
-    let mut out = format!("| case | {} |\n", join(keys.iter().map(|k| k.as_str())));
+    let header: Vec<&str> = keys.iter().map(|k| k.as_str()).collect();
+    let mut out = format!("| case | {} |\n", header.join(" | "));
     let _ = writeln!(out, "|---|{}", "---|".repeat(keys.len()));
     for (name, row) in &rows {
-        let cells = keys.iter().map(|k| cell(row.get(k.as_str())));
-        let _ = writeln!(out, "| {name} | {} |", join(cells));
+        let cells: Vec<String> = keys.iter().map(|k| cell(row.get(k.as_str()))).collect();
+        let _ = writeln!(out, "| {name} | {} |", cells.join(" | "));
     }
     if let Some(extra) = json.get("seconds") {
         let _ = write!(out, "\n{extra} s per case.\n");
@@ -279,13 +280,6 @@ fn cell(value: Option<&serde_json::Value>) -> String {
         Some(serde_json::Value::Null) | None => "-".to_owned(),
         Some(other) => other.to_string(),
     }
-}
-
-fn join<S: AsRef<str>>(items: impl Iterator<Item = S>) -> String {
-    items
-        .map(|s| s.as_ref().to_owned())
-        .collect::<Vec<_>>()
-        .join(" | ")
 }
 
 /// The machine, the commit and the profile.
@@ -339,4 +333,26 @@ fn header(paths: &Paths, options: &Options) -> anyhow::Result<String> {
          - mode: {mode}, {} run(s) per part\n",
         options.runs
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn node_reports_become_one_row_per_case_and_plain_objects_one_row() {
+        let cases = serde_json::json!({"seconds": 15, "cases": {
+            "rest-feed": {"requests_per_second": 2917.5, "p99_ms": 10},
+            "graphql-feed": {"requests_per_second": 4293.0, "p99_ms": 7}}});
+        let table = json_table(&cases);
+        assert!(
+            table.starts_with("| case | p99_ms | requests_per_second |\n|---|---|---|\n"),
+            "{table}"
+        );
+        assert!(table.contains("| rest-feed | 10 | 2917.50 |"), "{table}");
+        assert!(table.contains("| graphql-feed | 7 | 4293.0 |"), "{table}");
+        assert!(table.ends_with("\n15 s per case.\n"), "{table}");
+        let likes = serde_json::json!({"actions_per_second": 1584.07, "converged_seconds": null});
+        assert!(json_table(&likes).contains("|  | 1584.07 | - |"));
+    }
 }

@@ -88,7 +88,7 @@ pub fn run(paths: &Paths, options: &Options) -> anyhow::Result<ExitCode> {
 
     record_under_load(paths, options, pid, &data)?;
     let step = Step::start("folding the stacks (perf script | inferno-collapse-perf)");
-    fold(&data, &folded)?;
+    fold(&PERF.program(paths), &data, &folded)?;
     step.done("");
     let title = format!(
         "clipfed {} under {} ({} s, cpu-clock)",
@@ -191,8 +191,8 @@ fn record_under_load(
 }
 
 /// `perf script` piped into `inferno-collapse-perf`, into `folded`.
-fn fold(data: &Path, folded: &Path) -> anyhow::Result<()> {
-    let mut script = Command::new("perf")
+fn fold(perf: &Path, data: &Path, folded: &Path) -> anyhow::Result<()> {
+    let mut script = Command::new(perf)
         .args(["script", "--no-inline", "-i"])
         .arg(data)
         .stdout(Stdio::piped())
