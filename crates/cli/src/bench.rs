@@ -81,6 +81,18 @@ const PARTS: &[Part] = &[
         },
         args: [&["100000", "1000", "200"], &["2000", "50", "20"]],
     },
+    Part {
+        name: "stress",
+        about: "stress until it breaks: the feed (REST, then GraphQL) at 16, 64, 256 and 1 024 \
+                connections and likes at 16, 64 and 256 users, each raised until failures pass \
+                1 % or p99 passes 1 s (that level is the last); last, because the likes may break \
+                the broker",
+        program: Program::Node("stress.mjs"),
+        args: [
+            &[ROUTER, "http://127.0.0.1:8102", "10", "16,64,256,1024", "16,64,256"],
+            &[ROUTER, "http://127.0.0.1:8102", "2", "16,64", "16"],
+        ],
+    },
 ];
 
 pub struct Options {

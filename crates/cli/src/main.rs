@@ -133,7 +133,7 @@ enum Command {
         /// Runs of each part (the report shows each, for the spread).
         #[arg(long, default_value_t = 2)]
         runs: u32,
-        /// Only these parts (router, likes, upload, search; comma-separated).
+        /// Only these parts (router, likes, upload, search, stress; comma-separated).
         #[arg(long, value_delimiter = ',')]
         only: Vec<String>,
     },

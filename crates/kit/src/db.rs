@@ -89,6 +89,12 @@ pub async fn extra_pool(cfg: &DbConfig, max_connections: u32) -> Result<MySqlPoo
     open(server, cfg, max_connections).await
 }
 
+/// A pooled connection idle at least this long is pinged before it is handed out (the server may
+/// have dropped it meanwhile: restart, `wait_timeout`); one used more recently is handed out as is.
+/// sqlx's default pings before every acquire, one more round trip per query: the like path made
+/// two acquires and so two pings per like (`docs/performance.md`).
+pub const PING_AFTER_IDLE: Duration = Duration::from_secs(5);
+
 async fn open(
     server: MySqlConnectOptions,
     cfg: &DbConfig,
@@ -100,6 +106,15 @@ async fn open(
     MySqlPoolOptions::new()
         .max_connections(max_connections)
         .acquire_timeout(Duration::from_secs(cfg.acquire_timeout_secs))
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for >= PING_AFTER_IDLE {
+                    conn.ping().await?;
+                }
+                Ok(true)
+            })
+        })
         .connect_with(server.database(&cfg.database))
         .await
         .map_err(DbError::Connect)

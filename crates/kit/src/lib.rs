@@ -10,6 +10,7 @@
 //! - [`caller`]: the signed `x-clipfed-caller` header: who is calling, as vouched for by the router.
 //! - [`keys`]: Ed25519 keys from configured secrets and public keys; the development keys.
 //! - [`memo`]: a bounded memo of verified signatures and made ones, each until its expiry.
+//! - [`flight`]: single flight: concurrent cache misses of one key share one load.
 //! - [`config`]: layered configuration (embedded defaults, optional file, `CLIPFED_<SECTION>__<KEY>` env vars).
 //! - [`error`]: the single closed error-code table and its GraphQL / REST renderings.
 //! - [`id`]: time-ordered 64-bit ids that need no coordination between instances.
@@ -40,6 +41,7 @@ pub mod config;
 #[cfg(feature = "db")]
 pub mod db;
 pub mod error;
+pub mod flight;
 #[cfg(feature = "graphql")]
 pub mod graphql_http;
 pub mod id;

@@ -1,12 +1,10 @@
 //! The west2 REST contract's value formats, shared by every place that answers in it (the upload
 //! service's and the search service's form endpoints, the router's REST facade).
 
-use chrono::{DateTime, FixedOffset};
+use chrono::{DateTime, Datelike, Timelike};
 
 /// China Standard Time, the contract's zone for times.
-const UTC_PLUS_8: i32 = 8 * 3600;
-/// The contract's time layout.
-const FORMAT: &str = "%Y-%m-%d %H:%M:%S";
+const UTC_PLUS_8: chrono::TimeDelta = chrono::TimeDelta::hours(8);
 
 /// An RFC 3339 time (GraphQL `DateTime`) as the contract writes it: `YYYY-MM-DD HH:MM:SS` in
 /// UTC+8. Absent or unparsable times (`deleted_at` of a live record) are `""`.
@@ -17,10 +15,19 @@ pub fn time(rfc3339: Option<&str>) -> String {
         .unwrap_or_default()
 }
 
-/// A stored UTC time as the contract writes it (see [`time`]).
+/// A stored UTC time as the contract writes it (see [`time`]). Written field by field: chrono's
+/// `format` parses its pattern on every call, and the REST facade writes three times per video.
 pub fn utc_time(t: chrono::NaiveDateTime) -> String {
-    let zone = FixedOffset::east_opt(UTC_PLUS_8).expect("UTC+8 is a valid offset");
-    t.and_utc().with_timezone(&zone).format(FORMAT).to_string()
+    let t = t.checked_add_signed(UTC_PLUS_8).unwrap_or(t);
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
+        t.year(),
+        t.month(),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
 }
 
 /// A failure as the contract answers it: the envelope with HTTP 200, except 413 where the request
@@ -49,5 +56,7 @@ mod tests {
         );
         assert_eq!(time(None), "");
         assert_eq!(time(Some("yesterday")), "");
+        assert_eq!(time(Some("0999-12-31T16:00:00Z")), "1000-01-01 00:00:00");
+        assert_eq!(time(Some("2023-12-31T20:00:00-04:00")), "2024-01-01 08:00:00");
     }
 }

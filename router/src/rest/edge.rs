@@ -46,7 +46,7 @@ pub async fn serve<'req>(
         Ok(op) => serde_json::to_vec(&op).unwrap_or_default(),
         Err(err) => {
             let failure = output::Rendered::failure(&err);
-            return payload.end_with_response(envelope(route, &failure, &viewer));
+            return payload.end_with_response(envelope(route, failure, &viewer));
         }
     };
     rewrite_to_graphql(req, body);
@@ -58,7 +58,7 @@ pub async fn serve<'req>(
             }
             _ => output::Rendered::failure(&AppError::new(ErrorCode::Internal)),
         };
-        end.end_with_response(envelope(route, &rendered, &viewer))
+        end.end_with_response(envelope(route, rendered, &viewer))
     })
 }
 
@@ -143,12 +143,10 @@ fn rewrite_to_graphql(req: &mut WebRequest<DefaultError>, body: Vec<u8>) {
 
 /// The envelope as an HTTP response: 200, or 413 for a body too large; token headers attached.
 /// Counted under the route's id and the envelope's code.
-fn envelope(route: &table::Route, rendered: &output::Rendered, viewer: &Viewer) -> Response {
-    let code = rendered.envelope["base"]["code"]
-        .as_i64()
-        .unwrap_or_default();
-    crate::metrics::rest_answer(route.id, code);
-    let too_large = code == i64::from(ErrorCode::PayloadTooLarge.code());
+fn envelope(route: &table::Route, rendered: output::Rendered, viewer: &Viewer) -> Response {
+    let code = rendered.code;
+    crate::metrics::rest_answer(route.id, i64::from(code));
+    let too_large = code == ErrorCode::PayloadTooLarge.code();
     let status = if too_large {
         StatusCode::PAYLOAD_TOO_LARGE
     } else {
@@ -156,7 +154,7 @@ fn envelope(route: &table::Route, rendered: &output::Rendered, viewer: &Viewer) 
     };
     let mut response = Response::build(status)
         .content_type("application/json")
-        .body(serde_json::to_vec(&rendered.envelope).unwrap_or_default());
+        .body(rendered.body);
     respond::renewed_header(&mut response, viewer);
     for (name, token) in [
         ("access-token", &rendered.access),

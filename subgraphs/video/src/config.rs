@@ -20,6 +20,7 @@ pub struct Config {
     pub visits: ConsumerConfig,
     pub visit_limit: VisitLimit,
     pub popular: PopularConfig,
+    pub feed_cache: crate::adapters::feed_cache::FeedCacheConfig,
     pub cover: CoverConfig,
     pub telemetry: TelemetryConfig,
     pub auth: kit::config::CallerAuth,

@@ -3,7 +3,7 @@
 //! Map (the shape every service has): [`schema`] (GraphQL, federation v2; the edge) is thin over
 //! [`usecases`] (registration, deletion, the lists, visits), which use [`domain`] (registration
 //! rules, event types; no I/O), [`store`] (sqlx functions) and [`adapters`] (the Redis ranking
-//! behind `popular`, ffmpeg cover extraction off the request path). Also [`consumers`] (the visit
+//! behind `popular`, the Redis feed cache, ffmpeg cover extraction off the request path). Also [`consumers`] (the visit
 //! consumer), [`error`], [`config`], [`metrics`]. [`run`] serves on a listener until `shutdown`, with its
 //! background tasks: the outbox relay, the visit consumer, the ranking check and the cover worker.
 
@@ -48,9 +48,12 @@ pub async fn run(
     let urls = kit::s3::ObjectUrls::new(&config.urls, &config.s3)?;
     let relay = kit::outbox::Relay::new(pool.clone(), producer.clone());
     let (covers, cover_rx) = adapters::covers::queue();
+    let feed_cache =
+        adapters::feed_cache::FeedCache::new(redis.clone(), &config.db.database, config.feed_cache);
     let catalog = Catalog {
         pool: pool.clone(),
         ranking: ranking.clone(),
+        feed_cache: feed_cache.clone(),
         producer,
         topics: config.topics.clone(),
         relay: relay.notifier(),
@@ -73,6 +76,7 @@ pub async fn run(
         cfg: config.cover.clone(),
         pool: pool.clone(),
         ranking,
+        feed_cache,
         presigner: presigner.clone(),
         topics: config.topics.clone(),
         relay: catalog.relay.clone(),

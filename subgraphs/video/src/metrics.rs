@@ -60,6 +60,17 @@ pub fn ranking_rebuilt() {
 }
 
 /// `outcome`: `extracted`, `default` (no ffmpeg or undecodable) or `error` (retried at restart).
+/// A feed page or total looked up in the Redis feed cache: `hit`, `miss` or `error`.
+pub fn feed_cache(result: &str) {
+    kit::telemetry::metrics::counter_vec(
+        "clipfed_video_feed_cache_total",
+        "Feed cache lookups by result (error: Redis failed and MySQL answered)",
+        &["result"],
+    )
+    .with_label_values(&[result])
+    .inc();
+}
+
 pub fn cover(outcome: &str) {
     kit::telemetry::metrics::counter_vec(
         "clipfed_video_covers_total",

@@ -387,6 +387,19 @@ fn business() -> Dashboard {
                 )],
             ),
             p(
+                "Feed cache lookups per second by result",
+                "Feed pages and totals looked up in the video service's Redis cache: hit, miss \
+                 (loaded from MySQL, once per key at a time), error (Redis failed; MySQL answered).",
+                "ops",
+                &[(
+                    format!(
+                        "sum by (result) ({})",
+                        rate("clipfed_video_feed_cache_total", "")
+                    ),
+                    "{{result}}",
+                )],
+            ),
+            p(
                 "Searches per second by kind",
                 "Searches served, by kind (keyword, image).",
                 "ops",

@@ -105,6 +105,11 @@ impl Presigner {
         self.presign("GET", key, expires, SystemTime::now().into())
     }
 
+    /// A URL that GETs `key` from `at` until `expires` after it (capped at [`MAX_EXPIRY`]).
+    pub fn get_from(&self, key: &str, expires: Duration, at: DateTime<Utc>) -> String {
+        self.presign("GET", key, expires, at)
+    }
+
     /// A URL that PUTs `key` until `expires` from now (capped at [`MAX_EXPIRY`]).
     pub fn put(&self, key: &str, expires: Duration) -> String {
         self.presign("PUT", key, expires, SystemTime::now().into())

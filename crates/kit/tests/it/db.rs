@@ -99,3 +99,33 @@ async fn ping_answers_on_a_live_pool() {
     pool.close().await;
     testkit::drop_database(&name).await;
 }
+
+#[tokio::test]
+async fn a_connection_the_server_dropped_while_idle_is_replaced_not_handed_out() {
+    testkit::require_mysql();
+    let name = testkit::unique("clipfed_test_db");
+    let mut one = config(&name);
+    one.max_connections = 1;
+    let pool = db::connect(&one, &MIGRATOR).await.unwrap();
+    let id = |pool: sqlx::MySqlPool| async move {
+        sqlx::query_scalar::<_, u64>("SELECT CONNECTION_ID()")
+            .fetch_one(&pool)
+            .await
+    };
+    let first = id(pool.clone()).await.unwrap();
+    // Another session ends the pooled one, as a server restart or wait_timeout would.
+    let mut admin =
+        <sqlx::MySqlConnection as sqlx::Connection>::connect(&testkit::mysql_url()).await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!("KILL {first}")))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    // Idle past the threshold: the ping before handing it out finds it dead and a new one opens.
+    tokio::time::sleep(db::PING_AFTER_IDLE + std::time::Duration::from_millis(500)).await;
+    let second = id(pool.clone())
+        .await
+        .expect("the pool replaced the dropped connection");
+    assert_ne!(second, first);
+    pool.close().await;
+    testkit::drop_database(&name).await;
+}

@@ -15,6 +15,7 @@ use chrono::Utc;
 use tokio::process::Command;
 use tokio::sync::{Notify, Semaphore, mpsc};
 
+use crate::adapters::feed_cache::FeedCache;
 use crate::adapters::ranking::Ranking;
 use crate::config::{CoverConfig, Topics};
 use crate::domain::events::VideoEvent;
@@ -46,6 +47,7 @@ pub struct CoverWorker {
     pub cfg: CoverConfig,
     pub pool: sqlx::MySqlPool,
     pub ranking: Ranking,
+    pub feed_cache: FeedCache,
     pub presigner: kit::s3::Presigner,
     pub topics: Topics,
     pub relay: Arc<Notify>,
@@ -229,6 +231,7 @@ impl CoverWorker {
             .await?;
         }
         tx.commit().await?;
+        self.feed_cache.changed().await;
         self.relay.notify_one();
         if let Err(err) = self.ranking.forget(id).await {
             tracing::warn!(error.message = %err, "cached row not dropped");

@@ -9,6 +9,7 @@ use sqlx::MySqlPool;
 use tokio::sync::Notify;
 
 use crate::adapters::covers::CoverQueue;
+use crate::adapters::feed_cache::FeedCache;
 use crate::adapters::ranking::Ranking;
 use crate::config::Topics;
 use crate::domain::events::{VideoEvent, VisitEvent};
@@ -22,6 +23,8 @@ use crate::store::{self, videos, videos::VideoRow};
 pub struct Catalog {
     pub pool: MySqlPool,
     pub ranking: Ranking,
+    /// Feed pages and totals in Redis; told after every commit that changes the feed.
+    pub feed_cache: FeedCache,
     pub producer: kit::kafka::Producer,
     pub topics: Topics,
     /// Wakes the outbox relay after a commit.
@@ -85,6 +88,7 @@ impl Catalog {
         }
         self.publish(&mut tx, &event).await?;
         tx.commit().await?;
+        self.feed_cache.changed().await;
         self.relay.notify_one();
         metrics::published();
         self.covers.request(id, new.object_key.clone());
@@ -140,6 +144,7 @@ impl Catalog {
         };
         self.publish(&mut tx, &event).await?;
         tx.commit().await?;
+        self.feed_cache.changed().await;
         self.relay.notify_one();
         metrics::deleted();
         // Reads filter deleted rows anyway; a Redis failure here only leaves a member that the
@@ -165,24 +170,30 @@ impl Catalog {
             .map_err(VideoError::from)
     }
 
-    /// The feed: newest first, only videos created after `after_ms` when given.
+    /// The feed: newest first, only videos created after `after_ms` when given (through the
+    /// Redis feed cache).
     pub async fn feed(
         &self,
         after_ms: Option<i64>,
         page: Page,
     ) -> Result<Vec<VideoRow>, VideoError> {
         let after = after_ms.map(parse_millis).transpose()?;
-        videos::feed(&self.pool, after, page.limit(), page.offset())
+        let (limit, offset) = (page.limit(), page.offset());
+        self.feed_cache
+            .page(after_ms, offset, limit, || async move {
+                Ok(videos::feed(&self.pool, after, limit, offset).await?)
+            })
             .await
-            .map_err(VideoError::from)
     }
 
-    /// How many videos the feed holds after `after_ms`.
+    /// How many videos the feed holds after `after_ms` (through the Redis feed cache).
     pub async fn feed_total(&self, after_ms: Option<i64>) -> Result<i64, VideoError> {
         let after = after_ms.map(parse_millis).transpose()?;
-        videos::count_feed(&self.pool, after)
+        self.feed_cache
+            .total(after_ms, || async move {
+                Ok(videos::count_feed(&self.pool, after).await?)
+            })
             .await
-            .map_err(VideoError::from)
     }
 
     /// One uploader's videos, newest first.

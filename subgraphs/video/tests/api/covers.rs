@@ -66,8 +66,7 @@ async fn cover_of(app: &TestApp, id: i64) -> Value {
 
 /// Every event payload the service wrote to its outbox.
 async fn outbox_payloads(app: &TestApp) -> Vec<String> {
-    let url = format!("{}/{}", testkit::mysql_url(), app.config.db.database);
-    let pool = sqlx::MySqlPool::connect(&url).await.unwrap();
+    let pool = app.db().await;
     let rows: Vec<Vec<u8>> = sqlx::query_scalar("SELECT payload FROM outbox ORDER BY id")
         .fetch_all(&pool)
         .await

@@ -79,6 +79,12 @@ impl TestApp {
         ids_of(&body["data"]["popular"]["items"])
     }
 
+    /// A connection pool on the service's own database, for what a test reads or changes directly.
+    pub async fn db(&self) -> sqlx::MySqlPool {
+        let url = format!("{}/{}", testkit::mysql_url(), self.config.db.database);
+        sqlx::MySqlPool::connect(&url).await.unwrap()
+    }
+
     /// Stops the service and waits until it has shut down; the database stays.
     pub async fn stop(self) -> video::config::Config {
         self.0.stop().await

@@ -7,6 +7,7 @@ mod covers;
 mod deletion;
 mod events;
 mod explain;
+mod feed_cache;
 mod lists;
 mod ranking;
 mod registration;
