@@ -57,6 +57,9 @@ mod tests {
         assert_eq!(time(None), "");
         assert_eq!(time(Some("yesterday")), "");
         assert_eq!(time(Some("0999-12-31T16:00:00Z")), "1000-01-01 00:00:00");
-        assert_eq!(time(Some("2023-12-31T20:00:00-04:00")), "2024-01-01 08:00:00");
+        assert_eq!(
+            time(Some("2023-12-31T20:00:00-04:00")),
+            "2024-01-01 08:00:00"
+        );
     }
 }

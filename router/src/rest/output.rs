@@ -538,7 +538,11 @@ mod tests {
         assert_eq!(out.envelope["base"]["code"], 11003);
         let out = Out::of(render(route("U3"), &Viewer::Anonymous, b"<html>"));
         assert_eq!(out.envelope["base"]["code"], 10001);
-        let out = Out::of(render(route("V1"), &Viewer::Anonymous, br#"{"data": {}} x"#));
+        let out = Out::of(render(
+            route("V1"),
+            &Viewer::Anonymous,
+            br#"{"data": {}} x"#,
+        ));
         assert_eq!(out.envelope["base"]["code"], 10001, "trailing bytes");
     }
 
@@ -584,7 +588,10 @@ mod tests {
             let answer = json!({"data": {"feed": payload.clone()}});
             let out = render_json("V1", &Viewer::Anonymous, answer);
             assert_eq!(out.envelope["data"], oracle(payload.clone()), "{payload}");
-            assert_eq!(out.envelope["base"], json!({"code": 10000, "msg": "success"}));
+            assert_eq!(
+                out.envelope["base"],
+                json!({"code": 10000, "msg": "success"})
+            );
         }
     }
 
@@ -593,12 +600,16 @@ mod tests {
         let after = br#"{"data": {"feed": {"items": []}}, "extensions": {"x": [1, {"y": null}]}, "errors": [{"message": "m", "extensions": {"code": 13002}}]}"#;
         let out = Out::of(render(route("V1"), &Viewer::Anonymous, after));
         assert_eq!(out.envelope, json!({"base": {"code": 13002, "msg": "m"}}));
-        let empty = br#"{"errors": [], "extensions": {}, "data": {"feed": {"items": [], "total": 0}}}"#;
+        let empty =
+            br#"{"errors": [], "extensions": {}, "data": {"feed": {"items": [], "total": 0}}}"#;
         let out = Out::of(render(route("V1"), &Viewer::Anonymous, empty));
         assert_eq!(out.envelope["data"], json!({"items": [], "total": 0}));
         let missing = br#"{"data": {"other": 1}}"#;
         let out = Out::of(render(route("V1"), &Viewer::Anonymous, missing));
-        assert_eq!(out.envelope["base"]["code"], 10001, "no payload at the path");
+        assert_eq!(
+            out.envelope["base"]["code"], 10001,
+            "no payload at the path"
+        );
     }
 
     #[test]
@@ -606,10 +617,19 @@ mod tests {
         let login = json!({"data": {"login": {"user": {"id": "1", "created_at": null}, "refreshToken": "r", "accessToken": 5}}});
         let out = render_json("U2", &Viewer::Anonymous, login);
         assert_eq!(out.envelope["data"], json!({"id": "1", "created_at": ""}));
-        assert_eq!((out.access.as_deref(), out.refresh.as_deref()), (None, Some("r")));
+        assert_eq!(
+            (out.access.as_deref(), out.refresh.as_deref()),
+            (None, Some("r"))
+        );
         let refresh = json!({"data": {"refreshTokens": {"accessToken": "a", "refreshToken": "r"}}});
         let out = render_json("X1", &Viewer::Anonymous, refresh);
-        assert_eq!(out.envelope, json!({"base": {"code": 10000, "msg": "success"}}));
-        assert_eq!((out.access.as_deref(), out.refresh.as_deref()), (Some("a"), Some("r")));
+        assert_eq!(
+            out.envelope,
+            json!({"base": {"code": 10000, "msg": "success"}})
+        );
+        assert_eq!(
+            (out.access.as_deref(), out.refresh.as_deref()),
+            (Some("a"), Some("r"))
+        );
     }
 }

@@ -160,7 +160,10 @@ mod tests {
         assert_ne!(next, first, "a new step signs anew");
         assert_ne!(presigned(&p, &memo, "v/2.mp4", expires, start + 60), next);
         // Fresh signing gives the same bytes as the memo (nothing but time goes in).
-        assert_eq!(presigned(&p, &Memo::new(8), "v/1.mp4", expires, start + 61), next);
+        assert_eq!(
+            presigned(&p, &Memo::new(8), "v/1.mp4", expires, start + 61),
+            next
+        );
     }
 
     #[test]

@@ -114,8 +114,9 @@ async fn a_connection_the_server_dropped_while_idle_is_replaced_not_handed_out()
     };
     let first = id(pool.clone()).await.unwrap();
     // Another session ends the pooled one, as a server restart or wait_timeout would.
-    let mut admin =
-        <sqlx::MySqlConnection as sqlx::Connection>::connect(&testkit::mysql_url()).await.unwrap();
+    let mut admin = <sqlx::MySqlConnection as sqlx::Connection>::connect(&testkit::mysql_url())
+        .await
+        .unwrap();
     sqlx::query(sqlx::AssertSqlSafe(format!("KILL {first}")))
         .execute(&mut admin)
         .await

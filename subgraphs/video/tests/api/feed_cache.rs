@@ -7,7 +7,8 @@ use serde_json::{Value, json};
 
 use crate::helpers::*;
 
-const FEED: &str = "query($n: Int, $s: Int) { feed(pageNum: $n, pageSize: $s) { items { id title } total } }";
+const FEED: &str =
+    "query($n: Int, $s: Int) { feed(pageNum: $n, pageSize: $s) { items { id title } total } }";
 
 async fn feed(app: &TestApp, num: i32) -> Value {
     let body = app.gql(FEED, json!({"n": num, "s": 5})).await;
@@ -44,7 +45,11 @@ async fn a_cached_page_is_served_until_a_publish_or_delete_changes_the_feed() {
     assert_eq!(titles(&feed(&app, 0).await), ["first"]);
     rename_behind_its_back(&app, "renamed").await;
     let cached = feed(&app, 0).await;
-    assert_eq!(titles(&cached), ["first"], "served from the cache: {cached}");
+    assert_eq!(
+        titles(&cached),
+        ["first"],
+        "served from the cache: {cached}"
+    );
     assert_eq!(cached["total"], 1);
 
     let second = app.publish(1, "second").await;
@@ -98,7 +103,11 @@ async fn an_empty_page_is_cached_too_and_every_entry_expires() {
         .await
         .unwrap();
     }
-    assert_eq!(feed(&app, 1).await["items"], json!([]), "the empty page is cached");
+    assert_eq!(
+        feed(&app, 1).await["items"],
+        json!([]),
+        "the empty page is cached"
+    );
     eventually(5, "the entry expires within ttl + jitter", || async {
         feed(&app, 1).await["items"].as_array().map(Vec::len) == Some(1)
     })
