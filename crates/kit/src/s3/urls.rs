@@ -53,7 +53,7 @@ pub enum ObjectUrls {
     },
 }
 
-/// How long one signed URL is handed out: a tenth of the expiry, 1 to 60 seconds.
+/// How long one signed URL is handed out, in seconds: a tenth of the expiry, 1 to 60.
 pub fn step(expires: Duration) -> u64 {
     (expires.as_secs() / 10).clamp(1, 60)
 }
