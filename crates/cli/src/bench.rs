@@ -296,6 +296,7 @@ fn cell(value: Option<&serde_json::Value>) -> String {
             _ => n.to_string(),
         },
         Some(serde_json::Value::Null) | None => "-".to_owned(),
+        Some(serde_json::Value::String(text)) => text.clone(),
         Some(other) => other.to_string(),
     }
 }
@@ -372,5 +373,10 @@ mod tests {
         assert!(table.ends_with("\n15 s per case.\n"), "{table}");
         let likes = serde_json::json!({"actions_per_second": 1584.07, "converged_seconds": null});
         assert!(json_table(&likes).contains("|  | 1584.07 | - |"));
+        let noted = serde_json::json!({"cases": {"likes@16": {"note": "not exact", "rps": 1}}});
+        assert!(
+            json_table(&noted).contains("| likes@16 | not exact | 1 |"),
+            "strings unquoted"
+        );
     }
 }

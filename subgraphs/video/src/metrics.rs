@@ -60,15 +60,21 @@ pub fn ranking_rebuilt() {
 }
 
 /// `outcome`: `extracted`, `default` (no ffmpeg or undecodable) or `error` (retried at restart).
-/// A feed page or total looked up in the Redis feed cache: `hit`, `miss` or `error`.
+/// A feed page or total looked up in the Redis feed cache: `hit`, `miss` or `error`. On every
+/// feed request, so the family is looked up once, not in kit's registry map each time.
 pub fn feed_cache(result: &str) {
-    kit::telemetry::metrics::counter_vec(
-        "clipfed_video_feed_cache_total",
-        "Feed cache lookups by result (error: Redis failed and MySQL answered)",
-        &["result"],
-    )
-    .with_label_values(&[result])
-    .inc();
+    static FAMILY: std::sync::OnceLock<kit::telemetry::metrics::CounterFamily> =
+        std::sync::OnceLock::new();
+    FAMILY
+        .get_or_init(|| {
+            kit::telemetry::metrics::counter_vec(
+                "clipfed_video_feed_cache_total",
+                "Feed cache lookups by result (error: Redis failed and MySQL answered)",
+                &["result"],
+            )
+        })
+        .with_label_values(&[result])
+        .inc();
 }
 
 pub fn cover(outcome: &str) {
