@@ -3,8 +3,9 @@
 //! figure, the command that made it.
 //!
 //! It builds the services, the router and the bench examples in release, brings the whole stack up
-//! on those binaries (`up --release`), stops the trace viewer (under load it takes most of a core
-//! ingesting spans, which would measure the viewer, not us), then runs each [`Part`] `--runs`
+//! on those binaries (`up --release`) with one trace in a hundred sampled ([`BENCH_SAMPLE_RATIO`]),
+//! stops the trace viewer (under load it takes most of a core ingesting spans, which would measure
+//! the viewer, not us), then runs each [`Part`] `--runs`
 //! times (two by default, so the report shows the run-to-run spread). `--quick` shortens every run
 //! and shrinks every data set: a smoke run of the whole pipeline, not figures to quote.
 
@@ -40,6 +41,11 @@ const ROUTER: &str = "http://127.0.0.1:8100";
 
 /// The router's per-user write limit during a bench (`router.config.yaml`: 120 by default).
 const BENCH_WRITES_PER_MINUTE: &str = "100000000";
+/// The share of requests traced during the bench, for the router and every service (a deployment
+/// under load samples; the local stack's default is every request). Tracing every request took
+/// about 30 % of the router's feed throughput, and how much depended on whether the collector was
+/// keeping up (`docs/profiling.md`, step 5), so the bench fixes it.
+pub const BENCH_SAMPLE_RATIO: &str = "0.01";
 
 const PARTS: &[Part] = &[
     Part {
@@ -132,6 +138,14 @@ pub fn run(paths: &mut Paths, options: &Options) -> anyhow::Result<ExitCode> {
         "CLIPFED_ROUTER_WRITES_PER_MINUTE".to_owned(),
         BENCH_WRITES_PER_MINUTE.to_owned(),
     ));
+    for name in [
+        "CLIPFED_TELEMETRY__SAMPLE_RATIO",
+        "TELEMETRY_TRACING_SAMPLING_RATE",
+    ] {
+        paths
+            .service_env
+            .push((name.to_owned(), BENCH_SAMPLE_RATIO.to_owned()));
+    }
     build_examples(paths, &parts)?;
     commands::up(paths, "")?;
     commands::node_tools(paths)?;
@@ -347,8 +361,9 @@ fn header(paths: &Paths, options: &Options) -> anyhow::Result<String> {
          - machine: {cores} cores ({model}), {mem_gib:.0} GiB RAM; the load generator, every \
            service and every server share it\n\
          - commit: {commit} of {date}{dirty}\n\
-         - profile: release (services, router, examples); the trace viewer stopped; the \
-           router's per-user write limit lifted (`CLIPFED_ROUTER_WRITES_PER_MINUTE`)\n\
+         - profile: release (services, router, examples); traces sampled at \
+           {BENCH_SAMPLE_RATIO} (router and services); the trace viewer stopped; the router's \
+           per-user write limit lifted (`CLIPFED_ROUTER_WRITES_PER_MINUTE`)\n\
          - mode: {mode}, {} run(s) per part\n",
         options.runs
     ))

@@ -24,6 +24,7 @@
 //! - [`outbox`] (db + kafka): events written in the caller's transaction and relayed to Kafka in order.
 //! - [`db`] (db): MySQL pool, per-service database creation and embedded migrations.
 //! - [`kafka`] (kafka): producer with delivery confirmation, consumer-group runner, topic admin, lag gauge.
+//! - [`loader`] (graphql): the subgraphs' DataLoaders (no batching wait).
 //! - [`graphql_http`] (graphql): an axum handler serving an async-graphql schema per the GraphQL-over-HTTP spec.
 //! - [`token`]: user access and refresh JWTs: issued by the user service, verified by the router.
 //! - [`server`] (server): serving a router with `/healthz`, `/readyz`, `/metrics` and graceful shutdown.
@@ -48,6 +49,8 @@ pub mod id;
 #[cfg(feature = "kafka")]
 pub mod kafka;
 pub mod keys;
+#[cfg(feature = "graphql")]
+pub mod loader;
 pub mod memo;
 #[cfg(all(feature = "db", feature = "kafka"))]
 pub mod outbox;

@@ -7,7 +7,6 @@ mod mutation;
 mod query;
 mod types;
 
-use async_graphql::dataloader::DataLoader;
 use async_graphql::{EmptySubscription, ID, Schema};
 
 use crate::usecases::Social;
@@ -39,22 +38,10 @@ pub fn build(social: Social) -> SocialSchema {
         .enable_federation()
         .limit_depth(12)
         .limit_complexity(500)
-        .data(DataLoader::new(
-            loader::CounterLoader(social.clone()),
-            tokio::spawn,
-        ))
-        .data(DataLoader::new(
-            loader::CommentLoader(social.clone()),
-            tokio::spawn,
-        ))
-        .data(DataLoader::new(
-            loader::LikedLoader(social.clone()),
-            tokio::spawn,
-        ))
-        .data(DataLoader::new(
-            loader::FollowedLoader(social.clone()),
-            tokio::spawn,
-        ))
+        .data(kit::loader::loader(loader::CounterLoader(social.clone())))
+        .data(kit::loader::loader(loader::CommentLoader(social.clone())))
+        .data(kit::loader::loader(loader::LikedLoader(social.clone())))
+        .data(kit::loader::loader(loader::FollowedLoader(social.clone())))
         .data(social)
         .finish()
 }

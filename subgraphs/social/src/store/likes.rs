@@ -10,9 +10,15 @@ use super::shards::Shards;
 pub const VIDEO: i8 = 1;
 pub const COMMENT: i8 = 2;
 
-pub const INSERT: &str = "INSERT INTO likes_{s} (target_kind, target_id, user_id, video_id, created_at) VALUES (?, ?, ?, ?, ?)";
-pub const DELETE: &str =
-    "DELETE FROM likes_{s} WHERE target_kind = ? AND target_id = ? AND user_id = ?";
+/// Adds a like only while its video is live: the row's `video_id` comes from `known_videos`, so an
+/// unknown or deleted video inserts nothing. One statement instead of a check and an insert (the
+/// like path's round trips, `docs/profiling.md`).
+pub const INSERT: &str = "INSERT INTO likes_{s} (target_kind, target_id, user_id, video_id, created_at) \
+    SELECT ?, ?, ?, v.id, ? FROM known_videos v WHERE v.id = ? AND v.deleted_at IS NULL";
+/// Removes a like only while its video is live (as [`INSERT`]).
+pub const DELETE: &str = "DELETE l FROM likes_{s} l \
+    JOIN known_videos v ON v.id = l.video_id AND v.deleted_at IS NULL \
+    WHERE l.target_kind = ? AND l.target_id = ? AND l.user_id = ?";
 /// A user's liked live videos in one shard, newest first (the first `?` rows).
 pub const BY_USER: &str = "SELECT l.target_id, l.created_at FROM likes_{s} l \
     JOIN known_videos v ON v.id = l.target_id AND v.deleted_at IS NULL \
@@ -25,7 +31,8 @@ pub const COUNT_BY_USER: &str = "SELECT COUNT(*) FROM likes_{s} l \
 pub const COUNTS: &str =
     "SELECT target_kind, target_id, COUNT(*) FROM likes_{s} GROUP BY target_kind, target_id";
 
-/// Adds a like; a duplicate key means it exists already.
+/// Adds a like of a target of a live video: false when the video is unknown or deleted (nothing
+/// written); a duplicate key error means the like exists already.
 pub async fn insert(
     conn: &mut MySqlConnection,
     shards: &Shards,
@@ -34,20 +41,20 @@ pub async fn insert(
     user: i64,
     video: i64,
     at: NaiveDateTime,
-) -> Result<(), sqlx::Error> {
+) -> Result<bool, sqlx::Error> {
     kit::db::count_operation("likes.insert");
-    sqlx::query(shards.sql(INSERT, shards.of(video)))
+    let done = sqlx::query(shards.sql(INSERT, shards.of(video)))
         .bind(kind)
         .bind(target)
         .bind(user)
-        .bind(video)
         .bind(at)
+        .bind(video)
         .execute(conn)
-        .await
-        .map(drop)
+        .await?;
+    Ok(done.rows_affected() == 1)
 }
 
-/// Removes a like; false when there was none.
+/// Removes a like of a target of a live video; false when there was none or the video is not live.
 pub async fn delete(
     conn: &mut MySqlConnection,
     shards: &Shards,

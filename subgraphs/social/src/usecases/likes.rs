@@ -11,7 +11,9 @@ use crate::store::{self, comments, likes};
 
 impl Social {
     /// Likes or cancels a like of a live video or comment. Liking twice is `ALREADY_LIKED`,
-    /// cancelling a missing like `NOT_LIKED`; neither changes anything.
+    /// cancelling a missing like `NOT_LIKED`, either on a video not live `VIDEO_NOT_FOUND`; none of
+    /// them changes anything. The statement that writes the like checks the video too (one round
+    /// trip fewer than a check before it), so the check runs separately only when nothing changed.
     #[tracing::instrument(skip_all, fields(user.id = user))]
     pub async fn like(
         &self,
@@ -29,7 +31,6 @@ impl Social {
                 (likes::COMMENT, c, row.video_id, Some(c))
             }
         };
-        self.require_video(video).await?;
         let id = kit::id::next_id();
         let mut tx = self.pool.begin().await?;
         let event = match action {
@@ -37,7 +38,8 @@ impl Social {
                 match likes::insert(&mut tx, &self.shards, kind, target_id, user, video, now())
                     .await
                 {
-                    Ok(()) => {}
+                    Ok(true) => {}
+                    Ok(false) => return Err(SocialError::VideoNotFound),
                     Err(e) if store::is_duplicate(&e) => {
                         return Err(SocialError::AlreadyLiked);
                     }
@@ -52,6 +54,9 @@ impl Social {
             }
             LikeAction::Cancel => {
                 if !likes::delete(&mut tx, &self.shards, kind, target_id, user, video).await? {
+                    drop(tx);
+                    // Nothing was removed: the video is gone, or there was no like.
+                    self.require_video(video).await?;
                     return Err(SocialError::NotLiked);
                 }
                 InteractionEvent::Unliked {

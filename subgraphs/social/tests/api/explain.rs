@@ -148,7 +148,44 @@ async fn every_list_uses_its_index_without_a_scan_or_sort() {
         ),
     ];
     assert_plans(&pool, cases).await;
+    assert_writes_are_key_lookups(&pool).await;
     app.cleanup().await;
+}
+
+/// A like and its cancel each touch one likes row and one known video, both by primary key
+/// (constants here, so the planner may call them `const` rather than `eq_ref`).
+async fn assert_writes_are_key_lookups(pool: &sqlx::MySqlPool) {
+    use sqlx::Row;
+    let writes = [
+        (
+            "likes.insert",
+            likes::INSERT.replace("{s}", "0"),
+            vec![1_i64, 4, 0, 1_700_000_000, 4],
+        ),
+        (
+            "likes.delete",
+            likes::DELETE.replace("{s}", "0"),
+            vec![1, 4, 0],
+        ),
+    ];
+    for (name, sql, args) in writes {
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(format!("EXPLAIN {sql}")));
+        for arg in args {
+            q = q.bind(arg);
+        }
+        let rows = q.fetch_all(pool).await.expect("EXPLAIN answered");
+        assert!(!rows.is_empty(), "{name}: no plan");
+        for row in rows {
+            let table: String = row.try_get("table").unwrap();
+            let access: String = row.try_get("type").unwrap();
+            let key: Option<String> = row.try_get("key").unwrap();
+            assert!(
+                matches!(access.as_str(), "const" | "eq_ref" | "system")
+                    && key.as_deref() == Some("PRIMARY"),
+                "{name}: {table} read by {access} on {key:?}"
+            );
+        }
+    }
 }
 
 /// Checks each `(name, sql, index of the first table, arguments)` with testkit's EXPLAIN checker.

@@ -65,10 +65,12 @@ async fn bad_like_input_is_refused_and_changes_nothing() {
             .await;
         assert_code(&body, 10002);
     }
-    // A deleted video cannot be liked.
+    assert_code(&app.like(7, Some(unknown), None, 2).await, 12001);
+    // A deleted video can be neither liked nor unliked, whether or not it was liked before.
     let gone = app.video().await;
     app.delete_video(gone).await;
     assert_code(&app.like(7, Some(gone), None, 1).await, 12001);
+    assert_code(&app.like(7, Some(gone), None, 2).await, 12001);
 
     let rows: i64 = sqlx::query_scalar(
         "SELECT (SELECT COUNT(*) FROM likes_0) + (SELECT COUNT(*) FROM likes_1) + (SELECT COUNT(*) FROM likes_2) + (SELECT COUNT(*) FROM likes_3) + (SELECT COUNT(*) FROM outbox)",
@@ -114,6 +116,10 @@ async fn liked_videos_are_paged_newest_first_and_skip_deleted_videos() {
         assert_ok(&app.like(7, Some(*v), None, 1).await);
     }
     app.delete_video(videos[0]).await;
+    // The like of the deleted video stays (the count rebuild sees it) but can be neither repeated
+    // nor cancelled.
+    assert_code(&app.like(7, Some(videos[0]), None, 1).await, 12001);
+    assert_code(&app.like(7, Some(videos[0]), None, 2).await, 12001);
     let query = "query($u: ID!, $n: Int, $s: Int) { likedVideos(userId: $u, pageNum: $n, pageSize: $s) { items { id } total } }";
     let page = |n: i32, s: i32| {
         let app = &app;

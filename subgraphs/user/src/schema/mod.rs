@@ -7,7 +7,6 @@ mod mutation;
 mod query;
 mod types;
 
-use async_graphql::dataloader::DataLoader;
 use async_graphql::{EmptySubscription, Schema};
 
 use crate::usecases::Accounts;
@@ -33,10 +32,7 @@ pub type UserSchema = Schema<Query, Mutation, EmptySubscription>;
 
 /// Builds the schema with its shared data.
 pub fn build(accounts: Accounts, avatars: ObjectUrls) -> UserSchema {
-    let loader = DataLoader::new(
-        UserLoader::new(accounts.clone(), avatars.clone()),
-        tokio::spawn,
-    );
+    let loader = kit::loader::loader(UserLoader::new(accounts.clone(), avatars.clone()));
     Schema::build(Query, Mutation, EmptySubscription)
         .enable_federation()
         .limit_depth(12)

@@ -7,7 +7,6 @@ mod mutation;
 mod query;
 mod types;
 
-use async_graphql::dataloader::DataLoader;
 use async_graphql::{EmptySubscription, Schema};
 use kit::s3::ObjectUrls;
 
@@ -28,8 +27,8 @@ pub type VideoSchema = Schema<Query, Mutation, EmptySubscription>;
 
 /// Builds the schema with its shared data.
 pub fn build(catalog: Catalog, urls: ObjectUrls, default_cover: DefaultCover) -> VideoSchema {
-    let videos = DataLoader::new(VideoLoader(catalog.clone()), tokio::spawn);
-    let counts = DataLoader::new(VideoCountLoader(catalog.clone()), tokio::spawn);
+    let videos = kit::loader::loader(VideoLoader(catalog.clone()));
+    let counts = kit::loader::loader(VideoCountLoader(catalog.clone()));
     Schema::build(Query, Mutation, EmptySubscription)
         .enable_federation()
         .limit_depth(12)
