@@ -199,10 +199,26 @@ impl Inner {
     }
 }
 
-/// A load's failure as text, shared with every caller that waited for it.
+/// A load's failure as text with its whole cause chain (the one error becomes every waiting
+/// caller's `Internal` cause, logged once each at the response edge).
 fn describe(err: VideoError) -> String {
-    match err {
-        VideoError::Internal(cause) => cause.to_string(),
-        other => format!("{other:?}"),
+    kit::AppError::from(err).describe()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An error with a cause of its own, as sqlx's are.
+    #[derive(Debug, thiserror::Error)]
+    #[error("pool timed out")]
+    struct Outer(#[source] std::io::Error);
+
+    #[test]
+    fn a_shared_load_failure_keeps_its_cause_chain() {
+        let err = VideoError::Internal(Box::new(Outer(std::io::Error::other("connection reset"))));
+        let text = describe(err);
+        assert!(text.contains("pool timed out"), "{text}");
+        assert!(text.contains("connection reset"), "{text}");
     }
 }
