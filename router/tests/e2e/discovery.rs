@@ -30,10 +30,11 @@ async fn calls_with(s: &Stack, instance: &str, outcome: &str) -> u64 {
         .await
         .unwrap();
     let label = format!("instance=\"{instance}\"");
+    let outcome = format!("outcome=\"{outcome}");
     text.lines()
         .filter(|l| l.starts_with("clipfed_router_instance_calls_total{"))
         .filter(|l| l.contains(&label))
-        .filter(|l| l.contains(&format!("outcome=\"{outcome}")))
+        .filter(|l| l.contains(&outcome))
         .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
         .map(|v| v as u64)
         .sum()

@@ -1,6 +1,6 @@
 //! Business metrics of the video service (RED metrics per operation come from kit's middleware).
 
-use kit::telemetry::metrics::counter;
+use kit::telemetry::metrics::{StaticCounters, counter};
 
 pub fn published() {
     counter("clipfed_video_published_total", "Videos registered").inc();
@@ -59,30 +59,23 @@ pub fn ranking_rebuilt() {
     .inc();
 }
 
-/// `outcome`: `extracted`, `default` (no ffmpeg or undecodable) or `error` (retried at restart).
 /// A feed page or total looked up in the Redis feed cache: `hit`, `miss` or `error`. On every
-/// feed request, so the family is looked up once, not in kit's registry map each time.
+/// feed request, so the family lives in a static.
 pub fn feed_cache(result: &str) {
-    static FAMILY: std::sync::OnceLock<kit::telemetry::metrics::CounterFamily> =
-        std::sync::OnceLock::new();
-    FAMILY
-        .get_or_init(|| {
-            kit::telemetry::metrics::counter_vec(
-                "clipfed_video_feed_cache_total",
-                "Feed cache lookups by result (error: Redis failed and MySQL answered)",
-                &["result"],
-            )
-        })
-        .with_label_values(&[result])
-        .inc();
+    static FEED_CACHE: StaticCounters = StaticCounters::new(
+        "clipfed_video_feed_cache_total",
+        "Feed cache lookups by result (error: Redis failed and MySQL answered)",
+        &["result"],
+    );
+    FEED_CACHE.inc(&[result]);
 }
 
+/// `outcome`: `extracted`, `default` (no ffmpeg or undecodable) or `error` (retried at restart).
 pub fn cover(outcome: &str) {
-    kit::telemetry::metrics::counter_vec(
+    static COVERS: StaticCounters = StaticCounters::new(
         "clipfed_video_covers_total",
         "Cover extractions by outcome",
         &["outcome"],
-    )
-    .with_label_values(&[outcome])
-    .inc();
+    );
+    COVERS.inc(&[outcome]);
 }

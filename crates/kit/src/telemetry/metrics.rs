@@ -84,6 +84,39 @@ pub fn counter_vec(name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
     })
 }
 
+/// A counter family kept in a `static` where it is recorded: registered (through [`counter_vec`])
+/// on first use, then one atomic load per record instead of the family map's lock, lookup and
+/// clone, for counters on a hot path.
+pub struct StaticCounters {
+    name: &'static str,
+    help: &'static str,
+    labels: &'static [&'static str],
+    family: OnceLock<IntCounterVec>,
+}
+
+impl StaticCounters {
+    pub const fn new(
+        name: &'static str,
+        help: &'static str,
+        labels: &'static [&'static str],
+    ) -> Self {
+        Self {
+            name,
+            help,
+            labels,
+            family: OnceLock::new(),
+        }
+    }
+
+    /// Adds one to the series of `values` (one per label, in order).
+    pub fn inc(&self, values: &[&str]) {
+        self.family
+            .get_or_init(|| counter_vec(self.name, self.help, self.labels))
+            .with_label_values(values)
+            .inc();
+    }
+}
+
 /// A gauge family labelled by `labels`.
 pub fn gauge_vec(name: &str, help: &str, labels: &[&str]) -> IntGaugeVec {
     family(name, || {

@@ -33,6 +33,25 @@ async fn rename_behind_its_back(app: &TestApp, title: &str) {
         .unwrap();
 }
 
+/// Publishes and waits until the cover worker has recorded the video's cover (a default one here:
+/// the bytes are not a video), since recording it changes the feed and so ends cached pages.
+async fn publish_settled(app: &TestApp, author: i64, title: &str) -> i64 {
+    let id = app.publish(author, title).await;
+    let pool = app.db().await;
+    eventually(30, "the cover recorded", || {
+        let pool = pool.clone();
+        async move {
+            sqlx::query_scalar::<_, i8>("SELECT cover_status FROM videos WHERE id = ?")
+                .bind(id)
+                .fetch_one(&pool)
+                .await
+                .is_ok_and(|status| status != 0)
+        }
+    })
+    .await;
+    id
+}
+
 #[tokio::test]
 async fn a_cached_page_is_served_until_a_publish_or_delete_changes_the_feed() {
     let app = spawn_app_with(|c| {
@@ -41,7 +60,7 @@ async fn a_cached_page_is_served_until_a_publish_or_delete_changes_the_feed() {
         c.feed_cache.jitter_ms = 0;
     })
     .await;
-    let first = app.publish(1, "first").await;
+    let first = publish_settled(&app, 1, "first").await;
     assert_eq!(titles(&feed(&app, 0).await), ["first"]);
     rename_behind_its_back(&app, "renamed").await;
     let cached = feed(&app, 0).await;
@@ -52,7 +71,7 @@ async fn a_cached_page_is_served_until_a_publish_or_delete_changes_the_feed() {
     );
     assert_eq!(cached["total"], 1);
 
-    let second = app.publish(1, "second").await;
+    let second = publish_settled(&app, 1, "second").await;
     let page = feed(&app, 0).await;
     assert_eq!(
         titles(&page),
@@ -87,7 +106,7 @@ async fn an_empty_page_is_cached_too_and_every_entry_expires() {
         c.feed_cache.jitter_ms = 300;
     })
     .await;
-    app.publish(1, "only").await;
+    publish_settled(&app, 1, "only").await;
     // Page 1 (size 5) is past the end: empty, and cached like any page.
     assert_eq!(feed(&app, 1).await["items"], json!([]));
     let pool = app.db().await;
