@@ -172,8 +172,12 @@ impl RouterPlugin for ClipfedPlugin {
 
     async fn on_subgraph_http_request<'exec>(
         &'exec self,
-        payload: OnSubgraphHttpRequestHookPayload<'exec>,
+        mut payload: OnSubgraphHttpRequestHookPayload<'exec>,
     ) -> OnSubgraphHttpRequestHookResult<'exec> {
+        // Before Hive Router hashes the body for its in-flight dedupe ([`crate::dedupe`]).
+        if let Some(body) = crate::dedupe::canonical(&payload.body) {
+            payload.body = body;
+        }
         payload.on_end(|mut end| {
             if let Some(body) = crate::codes::codes_to_strings(&end.response.body) {
                 end.response.body = body.into();

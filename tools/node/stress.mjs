@@ -17,7 +17,7 @@ const [
   likeLevels = '16,64,256',
 ] = process.argv.slice(2);
 
-/** Runs one of the load scripts; its JSON report (stdout), or null with its stderr's tail. */
+/** Runs one of the load scripts; its JSON report (stdout), or null with the error it died of. */
 function run(script, args) {
   return new Promise((done) => {
     const child = spawn(process.execPath, [script, ...args], { cwd: import.meta.dirname });
@@ -32,7 +32,9 @@ function run(script, args) {
       } catch {
         // not JSON: the run died before reporting
       }
-      done({ code, report, tail: err.trim().split('\n').slice(-3).join(' | ') });
+      // The error's own line (a stack trace's last lines name only Node's internals).
+      const lines = err.trim().split('\n');
+      done({ code, report, tail: lines.findLast((l) => /Error\b/.test(l)) ?? lines.at(-1) ?? '' });
     });
   });
 }

@@ -90,8 +90,10 @@ pub fn run(paths: &Paths, options: &Options) -> anyhow::Result<ExitCode> {
     let step = Step::start("folding the stacks (perf script | inferno-collapse-perf)");
     fold(&PERF.program(paths), &data, &folded)?;
     step.done("");
+    let sampling = trace_sampling(pid);
+    eprintln!("  traces sampled: {sampling}");
     let title = format!(
-        "clipfed {} under {} ({} s, cpu-clock)",
+        "clipfed {} under {} ({} s, cpu-clock; traces sampled: {sampling})",
         options.target, options.load, options.seconds
     );
     draw(&folded, &svg, &title)?;
@@ -190,6 +192,26 @@ fn record_under_load(
     Ok(())
 }
 
+/// The trace sampling the process runs with, read from its environment: tracing every request costs
+/// the router about 30 % of its feed throughput (`docs/profiling.md`, step 5), so a graph says which
+/// it shows. `clipfed bench` starts the stack at [`crate::bench::BENCH_SAMPLE_RATIO`].
+fn trace_sampling(pid: u32) -> String {
+    let environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default();
+    sampling_in(&environ)
+}
+
+fn sampling_in(environ: &[u8]) -> String {
+    const VARS: [&str; 2] = [
+        "CLIPFED_TELEMETRY__SAMPLE_RATIO=",
+        "TELEMETRY_TRACING_SAMPLING_RATE=",
+    ];
+    environ
+        .split(|b| *b == 0)
+        .filter_map(|entry| std::str::from_utf8(entry).ok())
+        .find_map(|entry| VARS.iter().find_map(|var| entry.strip_prefix(var)))
+        .map_or_else(|| "the configured default".to_owned(), str::to_owned)
+}
+
 /// `perf script` piped into `inferno-collapse-perf`, into `folded`.
 fn fold(perf: &Path, data: &Path, folded: &Path) -> anyhow::Result<()> {
     let mut script = Command::new(perf)
@@ -223,4 +245,19 @@ fn draw(folded: &Path, svg: &Path, title: &str) -> anyhow::Result<()> {
         anyhow::bail!("inferno-flamegraph failed ({status})");
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sampling_in;
+
+    #[test]
+    fn the_sampling_is_read_from_either_variable_or_named_as_the_default() {
+        let service = b"PATH=/bin\0CLIPFED_TELEMETRY__SAMPLE_RATIO=0.01\0HOME=/root\0";
+        assert_eq!(sampling_in(service), "0.01");
+        let router = b"TELEMETRY_TRACING_SAMPLING_RATE=0.5\0";
+        assert_eq!(sampling_in(router), "0.5");
+        assert_eq!(sampling_in(b"PATH=/bin\0"), "the configured default");
+        assert_eq!(sampling_in(b""), "the configured default");
+    }
 }
