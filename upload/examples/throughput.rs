@@ -45,7 +45,23 @@ async fn main() -> anyhow::Result<()> {
     let keys = testkit::signed::dev_tokens(3600);
     let data = bytes::Bytes::from(testkit::mp4(len, 1));
 
-    let direct = direct_multipart(&config, data.clone(), config.limits.part_size as usize).await?;
+    let measured = measure(&config, &http, &base, &keys, data, mib, clients).await;
+    // The service's bookkeeping is this run's alone (the S3 objects and the videos it recorded stay,
+    // as any upload's would).
+    testkit::drop_database(&config.db.database).await;
+    measured
+}
+
+async fn measure(
+    config: &upload::config::Config,
+    http: &reqwest::Client,
+    base: &str,
+    keys: &kit::token::TokenKeys,
+    data: bytes::Bytes,
+    mib: usize,
+    clients: usize,
+) -> anyhow::Result<()> {
+    let direct = direct_multipart(config, data.clone(), config.limits.part_size as usize).await?;
     println!(
         "direct aws-sdk-s3 multipart, 1 upload of {mib} MiB: {:.1} MiB/s",
         mib as f64 / direct
@@ -53,8 +69,7 @@ async fn main() -> anyhow::Result<()> {
 
     for n in [1, clients] {
         let started = Instant::now();
-        let runs =
-            (0..n).map(|i| tus_upload(&http, &base, &keys, data.clone(), 900_000 + i as i64));
+        let runs = (0..n).map(|i| tus_upload(http, base, keys, data.clone(), 900_000 + i as i64));
         for r in futures::future::join_all(runs).await {
             r?;
         }
