@@ -46,6 +46,11 @@ const BENCH_WRITES_PER_MINUTE: &str = "100000000";
 /// about 30 % of the router's feed throughput, and how much depended on whether the collector was
 /// keeping up (`docs/profiling.md`, step 5), so the bench fixes it.
 pub const BENCH_SAMPLE_RATIO: &str = "0.01";
+/// The variables that set the trace sampling: the services' (kit's config) and the router's.
+pub const SAMPLING_VARS: [&str; 2] = [
+    "CLIPFED_TELEMETRY__SAMPLE_RATIO",
+    "TELEMETRY_TRACING_SAMPLING_RATE",
+];
 
 const PARTS: &[Part] = &[
     Part {
@@ -142,10 +147,7 @@ pub fn run(paths: &mut Paths, options: &Options) -> anyhow::Result<ExitCode> {
         "CLIPFED_ROUTER_WRITES_PER_MINUTE".to_owned(),
         BENCH_WRITES_PER_MINUTE.to_owned(),
     ));
-    for name in [
-        "CLIPFED_TELEMETRY__SAMPLE_RATIO",
-        "TELEMETRY_TRACING_SAMPLING_RATE",
-    ] {
+    for name in SAMPLING_VARS {
         paths
             .service_env
             .push((name.to_owned(), BENCH_SAMPLE_RATIO.to_owned()));

@@ -201,14 +201,13 @@ fn trace_sampling(pid: u32) -> String {
 }
 
 fn sampling_in(environ: &[u8]) -> String {
-    const VARS: [&str; 2] = [
-        "CLIPFED_TELEMETRY__SAMPLE_RATIO=",
-        "TELEMETRY_TRACING_SAMPLING_RATE=",
-    ];
     environ
         .split(|b| *b == 0)
         .filter_map(|entry| std::str::from_utf8(entry).ok())
-        .find_map(|entry| VARS.iter().find_map(|var| entry.strip_prefix(var)))
+        .find_map(|entry| {
+            let (name, value) = entry.split_once('=')?;
+            crate::bench::SAMPLING_VARS.contains(&name).then_some(value)
+        })
         .map_or_else(|| "the configured default".to_owned(), str::to_owned)
 }
 

@@ -44,13 +44,16 @@ pub async fn apply(pool: &MySqlPool, facts: &[Fact], at: NaiveDateTime) -> Resul
     tx.commit().await
 }
 
-/// Whether the video was published and not deleted.
-pub async fn video_live(pool: &MySqlPool, id: i64) -> Result<bool, sqlx::Error> {
+/// Whether the video was published and not deleted (on the pool, or inside a transaction).
+pub async fn video_live<'e>(
+    db: impl sqlx::MySqlExecutor<'e>,
+    id: i64,
+) -> Result<bool, sqlx::Error> {
     kit::db::count_operation("known.video");
     let found: Option<i64> =
         sqlx::query_scalar("SELECT id FROM known_videos WHERE id = ? AND deleted_at IS NULL")
             .bind(id)
-            .fetch_optional(pool)
+            .fetch_optional(db)
             .await?;
     Ok(found.is_some())
 }

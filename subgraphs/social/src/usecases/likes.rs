@@ -7,7 +7,7 @@ use crate::domain::actions::{LikeAction, Target};
 use crate::domain::events::InteractionEvent;
 use crate::error::SocialError;
 use crate::metrics;
-use crate::store::{self, comments, likes};
+use crate::store::{self, comments, known, likes};
 
 impl Social {
     /// Likes or cancels a like of a live video or comment. Liking twice is `ALREADY_LIKED`,
@@ -54,10 +54,13 @@ impl Social {
             }
             LikeAction::Cancel => {
                 if !likes::delete(&mut tx, &self.shards, kind, target_id, user, video).await? {
-                    drop(tx);
-                    // Nothing was removed: the video is gone, or there was no like.
-                    self.require_video(video).await?;
-                    return Err(SocialError::NotLiked);
+                    // Nothing was removed: the video is gone, or there was no like (asked on the
+                    // transaction's connection; dropping it rolls back nothing written).
+                    return Err(if known::video_live(&mut *tx, video).await? {
+                        SocialError::NotLiked
+                    } else {
+                        SocialError::VideoNotFound
+                    });
                 }
                 InteractionEvent::Unliked {
                     id,
