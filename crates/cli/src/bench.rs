@@ -3,7 +3,8 @@
 //! figure, the command that made it.
 //!
 //! It builds the services, the router and the bench examples in release, brings the whole stack up
-//! on those binaries (`up --release`) with one trace in a hundred sampled ([`BENCH_SAMPLE_RATIO`]),
+//! on those binaries (`up --release`; a quick build of tansu that a dev stack left running is
+//! stopped first, so that the release build runs) with one trace in a hundred sampled ([`BENCH_SAMPLE_RATIO`]),
 //! stops the trace viewer (under load it takes most of a core ingesting spans, which would measure
 //! the viewer, not us), then runs each [`Part`] `--runs`
 //! times (two by default, so the report shows the run-to-run spread). `--quick` shortens every run
@@ -14,8 +15,9 @@ use std::process::{Command, ExitCode};
 
 use anyhow::Context;
 
-use crate::paths::{Paths, Profile};
+use crate::paths::{self, Paths, Profile};
 use crate::progress::{Step, run_logged};
+use crate::stack::STACK;
 use crate::{commands, process};
 
 /// How a part runs: a Node load script of `tools/node`, or a release-built example.
@@ -153,6 +155,7 @@ pub fn run(paths: &mut Paths, options: &Options) -> anyhow::Result<ExitCode> {
             .push((name.to_owned(), BENCH_SAMPLE_RATIO.to_owned()));
     }
     build_examples(paths, &parts)?;
+    stop_quick_builds(paths)?;
     commands::up(paths, "")?;
     commands::node_tools(paths)?;
     stop_trace_viewer(paths)?;
@@ -203,6 +206,26 @@ pub fn run(paths: &mut Paths, options: &Options) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Stops the servers of ours that run a quick build (`Install::Cargo`'s `quick`, what `up` and
+/// `test` build tansu as), so that `up` starts their release build: the figures are of that one.
+fn stop_quick_builds(paths: &Paths) -> anyhow::Result<()> {
+    for server in STACK {
+        let Some(pid) = process::running(paths, server.name) else {
+            continue;
+        };
+        let exe = std::fs::read_link(format!("/proc/{pid}/exe")).unwrap_or_default();
+        if exe.starts_with(paths::quick_cargo_root()) {
+            let step = Step::start(format!(
+                "stopping {} (a quick build) to run its release build",
+                server.name
+            ));
+            process::stop(paths, server.name, std::time::Duration::from_secs(20))?;
+            step.done("");
+        }
+    }
+    Ok(())
 }
 
 /// Stops the trace viewer (Phoenix) if it is ours: under load it takes most of a core ingesting

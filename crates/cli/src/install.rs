@@ -6,7 +6,7 @@ use std::process::Command;
 
 use anyhow::Context;
 
-use crate::paths::{self, Paths};
+use crate::paths::{self, Paths, Profile};
 use crate::progress::{Step, run_logged};
 
 /// How a server gets onto the machine.
@@ -31,14 +31,22 @@ pub enum Install {
         specs: &'static [&'static str],
         bin: &'static str,
     },
-    /// A crates.io binary built once into the cargo home.
+    /// A crates.io binary built once into the cargo home. With `quick`, a dev-profile stack (`up`,
+    /// `test`) that finds no release build of it builds it at [`QUICK_OPT_LEVEL`] into a root of
+    /// its own ([`paths::quick_cargo_root`]): a fraction of the release build's time, for a server
+    /// the tests only lightly load; the release profile (`up --release`, `bench`) always runs, and
+    /// builds, the release build.
     Cargo {
         krate: &'static str,
         version: &'static str,
         features: &'static str,
         bin: &'static str,
+        quick: bool,
     },
 }
+
+/// The optimisation level of a quick build (the release profile's is 3).
+pub const QUICK_OPT_LEVEL: &str = "1";
 
 impl Install {
     /// The executable to run.
@@ -48,8 +56,20 @@ impl Install {
             Install::Pip { bin, .. } if bin.contains('/') => site_packages(paths).join(bin),
             Install::Pip { bin, .. } => paths.venv_bin(bin),
             Install::PipApart { venv, bin, .. } => paths.apart_venv(venv).join("bin").join(bin),
-            Install::Cargo { bin, .. } => paths::cargo_bin(bin),
+            Install::Cargo { bin, quick, .. } => {
+                let release = paths::cargo_bin(bin);
+                if quick && paths.profile == Profile::Dev && !release.is_file() {
+                    paths::quick_cargo_root().join("bin").join(bin)
+                } else {
+                    release
+                }
+            }
         }
+    }
+
+    /// Whether [`Install::program`] is (or, once installed, will be) a quick build.
+    pub fn is_quick(&self, paths: &Paths) -> bool {
+        self.program(paths).starts_with(paths::quick_cargo_root())
     }
 
     pub fn is_present(&self, paths: &Paths) -> bool {
@@ -72,13 +92,23 @@ impl Install {
                 features,
                 ..
             } => {
-                let step = Step::start(format!(
-                    "building {krate} {version} (once per machine; can take 30 min)"
-                ));
+                let quick = self.is_quick(paths);
+                let step = Step::start(if quick {
+                    format!(
+                        "building {krate} {version}, quick build at opt-level {QUICK_OPT_LEVEL} (once per machine; about 10 min)"
+                    )
+                } else {
+                    format!("building {krate} {version} (once per machine; can take 30 min)")
+                });
                 let mut cmd = Command::new("cargo");
                 cmd.args(["install", krate, "--locked", "--version", version]);
                 if !features.is_empty() {
                     cmd.args(["--features", features]);
+                }
+                if quick {
+                    cmd.arg("--root")
+                        .arg(paths::quick_cargo_root())
+                        .env("CARGO_PROFILE_RELEASE_OPT_LEVEL", QUICK_OPT_LEVEL);
                 }
                 run_logged(
                     &step,

@@ -103,10 +103,19 @@ impl Paths {
 
 /// Where `cargo install` puts binaries (kept across clones, so tansu and s3s-fs build once).
 pub fn cargo_bin(tool: &str) -> PathBuf {
-    let home = std::env::var_os("CARGO_HOME")
+    cargo_home().join("bin").join(tool)
+}
+
+/// Where the quick builds of a tool go (`Install::Cargo` with `quick`): a root of their own in the
+/// cargo home, so the release build at [`cargo_bin`] and the quick one can sit side by side.
+pub fn quick_cargo_root() -> PathBuf {
+    cargo_home().join("clipfed-quick")
+}
+
+fn cargo_home() -> PathBuf {
+    std::env::var_os("CARGO_HOME")
         .map(PathBuf::from)
         .unwrap_or_else(|| {
             PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cargo")
-        });
-    home.join("bin").join(tool)
+        })
 }

@@ -31,6 +31,7 @@ const INFERNO: Install = Install::Cargo {
     version: "0.12.8",
     features: "",
     bin: "inferno-flamegraph",
+    quick: false,
 };
 
 /// The loads a profile can run under: the cases of `load-router.mjs`, and the likes run.

@@ -247,4 +247,49 @@ mod tests {
             assert!(parse_instances(bad).is_err(), "{bad}");
         }
     }
+
+    /// `build` (what `up` and the live checks run) must resolve every dependency of the services
+    /// with the features the workspace's test build gives it, or it compiles them all again (see
+    /// the feature-unification block in `router/Cargo.toml`).
+    #[test]
+    fn building_the_services_resolves_the_test_builds_features() {
+        let mut services: Vec<&str> = vec!["-e", "normal,build"];
+        for s in SERVICES {
+            services.extend(["-p", s.package]);
+        }
+        let services = features(&services);
+        let workspace = features(&["--workspace", "-e", "normal,build,dev"]);
+        let drift: Vec<String> = services
+            .iter()
+            .filter_map(|(package, own)| {
+                let all = workspace.get(package)?;
+                (all != own).then(|| format!("{package}: [{own}] here, [{all}] in the test build"))
+            })
+            .collect();
+        assert!(services.len() > 100, "cargo tree listed {}", services.len());
+        assert!(drift.is_empty(), "features drift:\n{}", drift.join("\n"));
+    }
+
+    /// Each package of the dependency tree `cargo tree` resolves for `args`, with its features.
+    fn features(args: &[&str]) -> std::collections::BTreeMap<String, String> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let out = std::process::Command::new(env!("CARGO"))
+            .current_dir(root)
+            .args(["tree", "--offline", "--prefix", "none", "-f", "{p}|{f}"])
+            .args(args)
+            .output()
+            .expect("cargo tree runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|line| {
+                let (package, features) = line.trim_end_matches(" (*)").split_once('|')?;
+                Some((package.to_owned(), features.to_owned()))
+            })
+            .collect()
+    }
 }
