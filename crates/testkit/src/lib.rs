@@ -375,7 +375,8 @@ pub struct PrivateBroker {
     child: Option<std::process::Child>,
 }
 
-/// The tansu binary `clipfed test` installs (`CLIPFED_TEST_TANSU` overrides it).
+/// The tansu binary `clipfed test` runs (it sets `CLIPFED_TEST_TANSU`); without it, the release
+/// build in the cargo home, else the quick build `clipfed up` and `test` make when there is none.
 fn tansu_program() -> std::path::PathBuf {
     if let Some(path) = std::env::var_os("CLIPFED_TEST_TANSU") {
         return path.into();
@@ -385,7 +386,11 @@ fn tansu_program() -> std::path::PathBuf {
         .unwrap_or_else(|| {
             std::path::PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cargo")
         });
-    home.join("bin").join("tansu")
+    let release = home.join("bin/tansu");
+    if release.exists() {
+        return release;
+    }
+    home.join("clipfed-quick/bin/tansu")
 }
 
 impl PrivateBroker {
