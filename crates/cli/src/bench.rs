@@ -388,6 +388,14 @@ fn header(paths: &Paths, options: &Options) -> anyhow::Result<String> {
     } else {
         "full"
     };
+    // The broker the figures ran on: the release build unless an external one was listening.
+    let tansu = match process::running(paths, "tansu") {
+        Some(pid) => std::fs::read_link(format!("/proc/{pid}/exe")).map_or_else(
+            |_| "not readable".to_owned(),
+            |p| format!("`{}`", p.display()),
+        ),
+        None => "not started by clipfed (an external broker)".to_owned(),
+    };
     Ok(format!(
         "# clipfed bench report\n\n\
          - when: {now}\n\
@@ -397,6 +405,7 @@ fn header(paths: &Paths, options: &Options) -> anyhow::Result<String> {
          - profile: release (services, router, examples); traces sampled at \
            {BENCH_SAMPLE_RATIO} (router and services); the trace viewer stopped; the router's \
            per-user write limit lifted (`CLIPFED_ROUTER_WRITES_PER_MINUTE`)\n\
+         - tansu: {tansu}\n\
          - mode: {mode}, {} run(s) per part\n",
         options.runs
     ))

@@ -95,7 +95,7 @@ impl Install {
                 let quick = self.is_quick(paths);
                 let step = Step::start(if quick {
                     format!(
-                        "building {krate} {version}, quick build at opt-level {QUICK_OPT_LEVEL} (once per machine; about 10 min)"
+                        "building {krate} {version}, quick build at opt-level {QUICK_OPT_LEVEL} (once per machine; about 15 min)"
                     )
                 } else {
                     format!("building {krate} {version} (once per machine; can take 30 min)")
