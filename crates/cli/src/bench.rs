@@ -4,8 +4,8 @@
 //!
 //! It builds the services, the router and the bench examples in release, brings the whole stack up
 //! on those binaries (`up --release`; a quick build of tansu that a dev stack left running is
-//! stopped first, so that the release build runs) with one trace in a hundred sampled ([`BENCH_SAMPLE_RATIO`]),
-//! stops the trace viewer (under load it takes most of a core ingesting spans, which would measure
+//! stopped first, so that the release build runs) with one trace in a hundred sampled
+//! ([`BENCH_SAMPLE_RATIO`]), stops the trace viewer (under load it takes most of a core ingesting spans, which would measure
 //! the viewer, not us), then runs each [`Part`] `--runs`
 //! times (two by default, so the report shows the run-to-run spread). `--quick` shortens every run
 //! and shrinks every data set: a smoke run of the whole pipeline, not figures to quote.
@@ -212,11 +212,8 @@ pub fn run(paths: &mut Paths, options: &Options) -> anyhow::Result<ExitCode> {
 /// `test` build tansu as), so that `up` starts their release build: the figures are of that one.
 fn stop_quick_builds(paths: &Paths) -> anyhow::Result<()> {
     for server in STACK {
-        let Some(pid) = process::running(paths, server.name) else {
-            continue;
-        };
-        let exe = std::fs::read_link(format!("/proc/{pid}/exe")).unwrap_or_default();
-        if exe.starts_with(paths::quick_cargo_root()) {
+        let program = process::running_program(paths, server.name);
+        if program.is_some_and(|p| p.starts_with(paths::quick_cargo_root())) {
             let step = Step::start(format!(
                 "stopping {} (a quick build) to run its release build",
                 server.name
@@ -389,13 +386,10 @@ fn header(paths: &Paths, options: &Options) -> anyhow::Result<String> {
         "full"
     };
     // The broker the figures ran on: the release build unless an external one was listening.
-    let tansu = match process::running(paths, "tansu") {
-        Some(pid) => std::fs::read_link(format!("/proc/{pid}/exe")).map_or_else(
-            |_| "not readable".to_owned(),
-            |p| format!("`{}`", p.display()),
-        ),
-        None => "not started by clipfed (an external broker)".to_owned(),
-    };
+    let tansu = process::running_program(paths, "tansu").map_or_else(
+        || "not started by clipfed (an external broker)".to_owned(),
+        |p| format!("`{}`", p.display()),
+    );
     Ok(format!(
         "# clipfed bench report\n\n\
          - when: {now}\n\

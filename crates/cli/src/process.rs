@@ -69,6 +69,12 @@ pub fn running(paths: &Paths, name: &str) -> Option<u32> {
     (same && !exited(pid)).then_some(pid)
 }
 
+/// The program the component runs, if we started it and it still runs.
+pub fn running_program(paths: &Paths, name: &str) -> Option<PathBuf> {
+    let pid = running(paths, name)?;
+    std::fs::read_link(format!("/proc/{pid}/exe")).ok()
+}
+
 /// When `pid` started, in clock ticks since boot (`/proc/<pid>/stat` field 22).
 fn start_time(pid: u32) -> Option<u64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;

@@ -255,7 +255,7 @@ mod tests {
         }
     }
 
-    /// `build` (what `up` and the live checks run) must resolve every dependency of the services
+    /// `build` (what `up`, `observe` and `failover` run) must resolve every dependency of the services
     /// with the features the workspace's test build gives it, or it compiles them all again (see
     /// the feature-unification block in `router/Cargo.toml`).
     #[test]
